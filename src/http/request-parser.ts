@@ -102,10 +102,10 @@ export class RequestParser {
 
   // Head scanning state; offsets are relative to pos (the start of the request-line).
   private scanFrom = 0;
+  private lineStart = 0;
   private emptyLinesSeen = 0;
-  private lineCount = 0;
-  private readonly lineStarts: Int32Array;
-  private readonly lineEnds: Int32Array;
+  private requestLine: RequestLine | null = null;
+  private head: HeadFields = newHeadFields();
 
   // Body state.
   private bodyRemaining = 0;
@@ -118,9 +118,6 @@ export class RequestParser {
 
   constructor(limits: Partial<RequestParserLimits> = {}) {
     this.limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
-    // +1: the request-line occupies the first slot.
-    this.lineStarts = new Int32Array(this.limits.maxHeaderFields + 1);
-    this.lineEnds = new Int32Array(this.limits.maxHeaderFields + 1);
   }
 
   /** True between messages: nothing of a next request has arrived and no body is outstanding. */
@@ -187,18 +184,18 @@ export class RequestParser {
   private scanHead(): ParseResult {
     const { buf, limits } = this;
     for (;;) {
-      const lineStart = this.lineCount === 0 ? 0 : (this.lineEnds[this.lineCount - 1] ?? 0) + 2;
+      const lineStart = this.lineStart;
       const lf = buf.indexOf(LF, this.pos + this.scanFrom);
-      if (lf === -1 || lf >= this.end) {
-        return this.needMoreHead(lineStart);
-      }
+      if (lf === -1 || lf >= this.end) return this.needMoreHead(lineStart);
       const lfOffset = lf - this.pos;
       // RFC 9112 §2.2: a bare LF as line terminator MAY be accepted; strict berth refuses it.
       if (lfOffset === lineStart || buf[lf - 1] !== CR) return this.fail("BARE_LF", false);
       const contentEnd = lfOffset - 1;
       this.scanFrom = lfOffset + 1;
+      this.lineStart = lfOffset + 1;
+      if (lfOffset + 1 > limits.maxHeadBytes) return this.fail("HEAD_TOO_LARGE", false);
 
-      if (this.lineCount === 0) {
+      if (this.requestLine === null) {
         if (contentEnd === 0) {
           // RFC 9112 §2.2: ignore empty lines received before the request-line, a few of them.
           this.emptyLinesSeen++;
@@ -207,35 +204,43 @@ export class RequestParser {
           }
           this.pos += 2;
           this.scanFrom = 0;
+          this.lineStart = 0;
           continue;
         }
-        if (contentEnd > limits.maxRequestLineBytes)
+        if (contentEnd > limits.maxRequestLineBytes) {
           return this.fail("REQUEST_LINE_TOO_LONG", false);
-      } else if (contentEnd === lineStart) {
-        if (lfOffset + 1 > limits.maxHeadBytes) return this.fail("HEAD_TOO_LARGE", false);
-        return this.completeHead(lfOffset + 1);
-      } else if (this.lineCount > limits.maxHeaderFields) {
+        }
+        const line = this.parseRequestLine(contentEnd);
+        if (typeof line === "string") return this.fail(line, false);
+        this.requestLine = line;
+        continue;
+      }
+      if (contentEnd === lineStart) return this.completeHead(lfOffset + 1);
+      if (this.head.fields.length / 2 >= limits.maxHeaderFields) {
         return this.fail("TOO_MANY_FIELDS", false);
       }
-      if (lfOffset + 1 > limits.maxHeadBytes) return this.fail("HEAD_TOO_LARGE", false);
-      this.lineStarts[this.lineCount] = lineStart;
-      this.lineEnds[this.lineCount] = contentEnd;
-      this.lineCount++;
+      // Each field line is checked as soon as it is complete: a bad line fails at once.
+      const code = this.parseFieldLine(lineStart, contentEnd);
+      if (code !== null) return this.fail(code, false);
     }
   }
 
   private needMoreHead(lineStart: number): ParseResult {
     const received = this.end - this.pos;
+    const { limits } = this;
     // Enforce limits before the line ends, so a peer cannot make us hold more than the limit.
-    // +1 leaves room for the CR of a line exactly at the limit.
-    if (this.lineCount === 0 && received > this.limits.maxRequestLineBytes + 1) {
-      return this.fail("REQUEST_LINE_TOO_LONG", false);
+    if (this.requestLine === null && received > limits.maxRequestLineBytes) {
+      // One byte past the limit is still fine if it is the CR of a line exactly at the limit.
+      const onlyCrBeyond =
+        received === limits.maxRequestLineBytes + 1 && this.buf[this.end - 1] === CR;
+      if (!onlyCrBeyond) return this.fail("REQUEST_LINE_TOO_LONG", false);
     }
-    if (received > this.limits.maxHeadBytes) return this.fail("HEAD_TOO_LARGE", false);
+    if (received > limits.maxHeadBytes) return this.fail("HEAD_TOO_LARGE", false);
     // One more field line has begun (anything but the CR of the final empty line).
     const begun = received - lineStart;
     if (
-      this.lineCount > this.limits.maxHeaderFields &&
+      this.requestLine !== null &&
+      this.head.fields.length / 2 >= limits.maxHeaderFields &&
       (begun >= 2 || (begun === 1 && this.buf[this.pos + lineStart] !== CR))
     ) {
       return this.fail("TOO_MANY_FIELDS", false);
@@ -246,11 +251,13 @@ export class RequestParser {
   }
 
   private completeHead(headLength: number): ParseResult {
-    const request = this.parseHead(headLength + 2 * this.emptyLinesSeen);
+    const request = this.finishHead(headLength + 2 * this.emptyLinesSeen);
     this.pos += headLength;
     this.scanFrom = 0;
-    this.lineCount = 0;
+    this.lineStart = 0;
     this.emptyLinesSeen = 0;
+    this.requestLine = null;
+    this.head = newHeadFields();
     if (typeof request === "string") return this.fail(request, false);
     switch (request.body.kind) {
       case "none":
@@ -270,79 +277,38 @@ export class RequestParser {
     return { kind: "request", request };
   }
 
-  /** Turns a complete, line-split head into a request, or the code of its first defect. */
-  private parseHead(headBytes: number): RequestHead | ParseErrorCode {
-    const line = this.parseRequestLine();
-    if (typeof line === "string") return line;
-
-    const fields: string[] = [];
-    let hostField: string | null = null;
-    let hostCount = 0;
-    let contentLength = -1;
-    let contentLengthError: ParseErrorCode | null = null;
-    let transferEncoding: string | null = null;
-    let connectionClose = false;
-    let connectionKeepAlive = false;
-    let expectContinue = false;
-
-    for (let i = 1; i < this.lineCount; i++) {
-      const parsed = this.parseFieldLine(this.lineStarts[i] ?? 0, this.lineEnds[i] ?? 0);
-      if (typeof parsed === "string") return parsed;
-      const [name, value] = parsed;
-      fields.push(name, value);
-      switch (name) {
-        case "host":
-          hostCount++;
-          hostField = value;
-          break;
-        case "content-length": {
-          const outcome = mergeContentLength(contentLength, value);
-          if (typeof outcome === "string") contentLengthError ??= outcome;
-          else contentLength = outcome;
-          break;
-        }
-        case "transfer-encoding":
-          transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
-          break;
-        case "connection":
-          for (const option of splitList(value)) {
-            const lower = option.toLowerCase();
-            if (lower === "close") connectionClose = true;
-            else if (lower === "keep-alive") connectionKeepAlive = true;
-          }
-          break;
-        case "expect":
-          if (value.toLowerCase() === "100-continue") expectContinue = true;
-          break;
-      }
-    }
+  /** Checks the head as a whole (Host and framing rules) and builds the request. */
+  private finishHead(headBytes: number): RequestHead | ParseErrorCode {
+    const line = this.requestLine;
+    if (line === null) throw new Error("finishHead without a request-line");
+    const head = this.head;
 
     // RFC 9112 §3.2: 400 for HTTP/1.1 without Host, more than one Host, or an invalid one.
-    if (hostCount > 1) return "DUPLICATE_HOST";
-    if (hostCount === 0 && line.httpMinor === 1) return "MISSING_HOST";
-    if (hostField !== null && !isValidAuthority(hostField, false)) return "BAD_HOST";
+    if (head.hostCount > 1) return "DUPLICATE_HOST";
+    if (head.hostCount === 0 && line.httpMinor === 1) return "MISSING_HOST";
+    if (head.hostField !== null && !isValidAuthority(head.hostField, false)) return "BAD_HOST";
 
     let body: BodyFraming = NO_BODY;
-    if (transferEncoding !== null) {
+    if (head.transferEncoding !== null) {
       // RFC 9112 §6.1: a message with both is an attempt at smuggling: 400 and close.
-      if (contentLength !== -1 || contentLengthError !== null) {
+      if (head.contentLength !== -1 || head.contentLengthError !== null) {
         return "CONTENT_LENGTH_WITH_TRANSFER_ENCODING";
       }
       // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.
       if (line.httpMinor === 0) return "BAD_TRANSFER_ENCODING";
-      const framingError = checkTransferEncoding(transferEncoding);
+      const framingError = checkTransferEncoding(head.transferEncoding);
       if (framingError !== null) return framingError;
       body = CHUNKED_BODY;
-    } else if (contentLengthError !== null) {
-      return contentLengthError;
-    } else if (contentLength > this.limits.maxBodyBytes) {
+    } else if (head.contentLengthError !== null) {
+      return head.contentLengthError;
+    } else if (head.contentLength > this.limits.maxBodyBytes) {
       return "BODY_TOO_LARGE";
-    } else if (contentLength > 0) {
-      body = { kind: "length", bytes: contentLength };
+    } else if (head.contentLength > 0) {
+      body = { kind: "length", bytes: head.contentLength };
     }
 
     // RFC 9112 §9.3: close wins; HTTP/1.1 persists by default; HTTP/1.0 only when asked.
-    const keepAlive = !connectionClose && (line.httpMinor === 1 || connectionKeepAlive);
+    const keepAlive = !head.connectionClose && (line.httpMinor === 1 || head.connectionKeepAlive);
     return {
       method: line.method,
       target: line.target,
@@ -351,19 +317,20 @@ export class RequestParser {
       query: line.query,
       httpMinor: line.httpMinor,
       versionText: line.versionText,
-      host: line.authority ?? hostField ?? "",
-      fields,
+      host: line.authority ?? head.hostField ?? "",
+      fields: head.fields,
       keepAlive,
-      expectContinue,
+      // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request MUST be ignored.
+      expectContinue: head.expectContinue && line.httpMinor === 1,
       body,
       headBytes,
     };
   }
 
-  private parseRequestLine(): RequestLine | ParseErrorCode {
+  private parseRequestLine(lineEnd: number): RequestLine | ParseErrorCode {
     const { buf } = this;
     const start = this.pos;
-    const end = this.pos + (this.lineEnds[0] ?? 0);
+    const end = this.pos + lineEnd;
     let firstSpace = -1;
     let secondSpace = -1;
     for (let i = start; i < end; i++) {
@@ -406,7 +373,7 @@ export class RequestParser {
   }
 
   /** RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. */
-  private parseFieldLine(lineStart: number, lineEnd: number): [string, string] | ParseErrorCode {
+  private parseFieldLine(lineStart: number, lineEnd: number): ParseErrorCode | null {
     const { buf } = this;
     const start = this.pos + lineStart;
     const end = this.pos + lineEnd;
@@ -437,7 +404,10 @@ export class RequestParser {
       const byte = buf[i] ?? 0;
       if (FIELD_VALUE_CHAR[byte] !== 1) return byte === CR ? "BARE_CR" : "BAD_FIELD_VALUE";
     }
-    return [lowerCaseFieldName(buf, start, colon), buf.toString("latin1", valueStart, valueEnd)];
+    const name = lowerCaseFieldName(buf, start, colon);
+    const value = buf.toString("latin1", valueStart, valueEnd);
+    this.head.fields.push(name, value);
+    return recordFramingField(this.head, name, value);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -598,6 +568,66 @@ interface RequestLine {
   versionText: string;
 }
 
+/** What the field lines of the head in progress said, as far as framing and routing care. */
+interface HeadFields {
+  readonly fields: string[];
+  hostCount: number;
+  hostField: string | null;
+  /** -1 while no Content-Length was seen. */
+  contentLength: number;
+  contentLengthError: ParseErrorCode | null;
+  transferEncoding: string | null;
+  connectionClose: boolean;
+  connectionKeepAlive: boolean;
+  expectContinue: boolean;
+}
+
+function newHeadFields(): HeadFields {
+  return {
+    fields: [],
+    hostCount: 0,
+    hostField: null,
+    contentLength: -1,
+    contentLengthError: null,
+    transferEncoding: null,
+    connectionClose: false,
+    connectionKeepAlive: false,
+    expectContinue: false,
+  };
+}
+
+/** Notes the fields that decide framing, persistence and authority. Errors that depend on the
+ * whole head (Content-Length with Transfer-Encoding) are decided in finishHead. */
+function recordFramingField(head: HeadFields, name: string, value: string): null {
+  switch (name) {
+    case "host":
+      head.hostCount++;
+      head.hostField = value;
+      break;
+    case "content-length": {
+      const outcome = mergeContentLength(head.contentLength, value);
+      if (typeof outcome === "string") head.contentLengthError ??= outcome;
+      else head.contentLength = outcome;
+      break;
+    }
+    case "transfer-encoding":
+      head.transferEncoding =
+        head.transferEncoding === null ? value : `${head.transferEncoding}, ${value}`;
+      break;
+    case "connection":
+      for (const option of splitList(value)) {
+        const lower = option.toLowerCase();
+        if (lower === "close") head.connectionClose = true;
+        else if (lower === "keep-alive") head.connectionKeepAlive = true;
+      }
+      break;
+    case "expect":
+      if (value.toLowerCase() === "100-continue") head.expectContinue = true;
+      break;
+  }
+  return null;
+}
+
 /** RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT. */
 function parseVersion(buf: Buffer, start: number, end: number): 0 | 1 | ParseErrorCode {
   if (
@@ -625,7 +655,8 @@ function parseTarget(
   method: string,
   target: string,
 ): { form: TargetForm; path: string; query: string; authority: string | null } | ParseErrorCode {
-  if (target.charCodeAt(0) === 0x2f /* / */) {
+  // RFC 9112 §3.2.3: CONNECT uses authority-form only.
+  if (target.charCodeAt(0) === 0x2f /* / */ && method !== "CONNECT") {
     const q = target.indexOf("?");
     return q === -1
       ? { form: "origin", path: target, query: "", authority: null }
@@ -704,8 +735,11 @@ function mergeContentLength(previous: number, value: string): number | ParseErro
       const c = element.charCodeAt(i);
       if (c < 0x30 || c > 0x39) return "BAD_CONTENT_LENGTH";
     }
-    // Beyond 15 digits the value exceeds every body limit; Infinity keeps comparisons honest.
-    const length = element.length > 15 ? Number.POSITIVE_INFINITY : Number(element);
+    // Leading zeros are allowed (1*DIGIT); beyond 15 significant digits the value exceeds every
+    // body limit, and Infinity keeps comparisons between such values honest.
+    let first = 0;
+    while (first < element.length - 1 && element.charCodeAt(first) === 0x30) first++;
+    const length = element.length - first > 15 ? Number.POSITIVE_INFINITY : Number(element);
     if (merged !== -1 && merged !== length) return "DUPLICATE_CONTENT_LENGTH";
     merged = length;
   }
