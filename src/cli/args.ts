@@ -1,0 +1,30 @@
+/** Small helpers for turning flag strings into checked values with one-line errors. */
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** A non-negative integer flag value, e.g. `--port 8080`, within [min, max]. */
+export function parseIntegerFlag(flag: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`--${flag} expects a whole number, got "${value}"`);
+  }
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) {
+    throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${value}`);
+  }
+  return parsed;
+}
+
+/** One of a fixed set of words, e.g. `--dotfiles deny`. */
+export function parseChoiceFlag<T extends string>(
+  flag: string,
+  value: string,
+  choices: readonly T[],
+): T {
+  const found = choices.find((choice) => choice === value);
+  if (found === undefined) {
+    throw new UsageError(`--${flag} must be one of ${choices.join(", ")}, got "${value}"`);
+  }
+  return found;
+}

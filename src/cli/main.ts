@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import { createRequire } from "node:module";
+import { ListenError } from "../net/listen.js";
+import { UsageError } from "./args.js";
+import { runServe, SERVE_USAGE } from "./serve.js";
+
+const USAGE = `Usage: berth <command> [options]
+
+Commands
+  serve [DIR]   serve a directory over HTTP/1.1 (berth serve --help)
+
+Options
+  -h, --help    this help
+  --version     print the version`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return runServe(rest);
+    case "--version": {
+      const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+      process.stdout.write(`berth ${pkg.version}\n`);
+      return 0;
+    }
+    case undefined:
+    case "-h":
+    case "--help":
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** Peer-facing or user-facing mistakes print one line; anything else is our bug: show it all. */
+function reportError(error: unknown): number {
+  if (error instanceof UsageError || isParseArgsError(error)) {
+    process.stderr.write(`berth: ${(error as Error).message}\n${SERVE_USAGE}\n`);
+    return 2;
+  }
+  if (error instanceof ListenError || isStartupError(error)) {
+    process.stderr.write(`berth: ${(error as Error).message}\n`);
+    return 1;
+  }
+  process.stderr.write(
+    `berth: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return 70;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}
+
+function isStartupError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("Cannot serve ");
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = reportError(error);
+  },
+);

@@ -1,0 +1,154 @@
+import { parseArgs } from "node:util";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_HEAD_BYTES,
+  DEFAULT_MAX_HEADER_FIELDS,
+  DEFAULT_MAX_REQUEST_LINE_BYTES,
+} from "../http/limits.js";
+import { formatAddress } from "../net/listen.js";
+import { createStreamLogger } from "../server/log.js";
+import {
+  createStaticServer,
+  DEFAULT_GRACE_MS,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_PORT,
+  DEFAULT_SEND_TIMEOUT_MS,
+} from "../server/static-server.js";
+import { parseChoiceFlag, parseIntegerFlag, UsageError } from "./args.js";
+
+export const SERVE_USAGE =
+  "Usage: berth serve [DIR] [--host H] [--port N] [--dotfiles allow|deny] [--symlinks contain|follow|deny] [--quiet] [options]";
+
+export const SERVE_HELP = `${SERVE_USAGE}
+
+Serve the files under DIR (default: the current directory) over HTTP/1.1.
+
+Listening
+  --host H                   host name or IP literal to listen on; repeatable.
+                             Default: loopback (127.0.0.1 and ::1). 0.0.0.0 or :: for all.
+  --port N                   TCP port (default ${DEFAULT_PORT}); 0 picks a free port.
+
+Safety
+  --dotfiles allow|deny      serve names starting with "." (default deny; /.well-known/ is
+                             always served)
+  --symlinks contain|follow|deny
+                             contain (default): serve a symlink only if its real path stays
+                             inside DIR; follow: serve any; deny: never serve through one
+
+Timeouts
+  --header-timeout-ms N      a request head must arrive within N ms of its first byte,
+                             else 408 (default ${DEFAULT_HEADER_TIMEOUT_MS})
+  --keepalive-timeout-ms N   close idle keep-alive connections after N ms (default ${DEFAULT_KEEPALIVE_TIMEOUT_MS})
+  --send-timeout-ms N        drop a client that reads nothing for N ms (default ${DEFAULT_SEND_TIMEOUT_MS})
+  --grace-ms N               on SIGINT/SIGTERM, wait up to N ms for responses in flight
+                             (default ${DEFAULT_GRACE_MS})
+
+Limits
+  --max-request-line-bytes N longest request-line, else 414 (default ${DEFAULT_MAX_REQUEST_LINE_BYTES})
+  --max-head-bytes N         largest request head, else 431 (default ${DEFAULT_MAX_HEAD_BYTES})
+  --max-header-fields N      most header fields, else 431 (default ${DEFAULT_MAX_HEADER_FIELDS})
+  --max-body-bytes N         largest request body read and discarded, else 413 (default ${DEFAULT_MAX_BODY_BYTES})
+
+Output
+  --quiet                    no access log (errors still go to stderr)
+  -h, --help                 this help`;
+
+const INT_MAX = 2 ** 31 - 1;
+
+/** Runs `berth serve`; resolves with the process exit code once the server has shut down. */
+export async function runServe(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      host: { type: "string", multiple: true },
+      port: { type: "string" },
+      dotfiles: { type: "string" },
+      symlinks: { type: "string" },
+      quiet: { type: "boolean" },
+      "grace-ms": { type: "string" },
+      "header-timeout-ms": { type: "string" },
+      "keepalive-timeout-ms": { type: "string" },
+      "send-timeout-ms": { type: "string" },
+      "max-request-line-bytes": { type: "string" },
+      "max-head-bytes": { type: "string" },
+      "max-header-fields": { type: "string" },
+      "max-body-bytes": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${SERVE_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 1)
+    throw new UsageError(`expected one directory, got ${positionals.length}`);
+  const int = (flag: keyof typeof values, min: number, fallback: number): number => {
+    const raw = values[flag];
+    return typeof raw === "string" ? parseIntegerFlag(flag, raw, min, INT_MAX) : fallback;
+  };
+  const port =
+    typeof values.port === "string"
+      ? parseIntegerFlag("port", values.port, 0, 65535)
+      : DEFAULT_PORT;
+  const quiet = values.quiet === true;
+  const server = createStaticServer({
+    root: positionals[0] ?? ".",
+    ...(values.host === undefined ? {} : { hosts: values.host }),
+    port,
+    dotfiles: parseChoiceFlag("dotfiles", values.dotfiles ?? "deny", ["allow", "deny"] as const),
+    symlinks: parseChoiceFlag("symlinks", values.symlinks ?? "contain", [
+      "contain",
+      "follow",
+      "deny",
+    ] as const),
+    graceMs: int("grace-ms", 0, DEFAULT_GRACE_MS),
+    headerTimeoutMs: int("header-timeout-ms", 1, DEFAULT_HEADER_TIMEOUT_MS),
+    keepAliveTimeoutMs: int("keepalive-timeout-ms", 0, DEFAULT_KEEPALIVE_TIMEOUT_MS),
+    sendTimeoutMs: int("send-timeout-ms", 1, DEFAULT_SEND_TIMEOUT_MS),
+    limits: {
+      maxRequestLineBytes: int("max-request-line-bytes", 16, DEFAULT_MAX_REQUEST_LINE_BYTES),
+      maxHeadBytes: int("max-head-bytes", 64, DEFAULT_MAX_HEAD_BYTES),
+      maxHeaderFields: int("max-header-fields", 1, DEFAULT_MAX_HEADER_FIELDS),
+      maxBodyBytes: int("max-body-bytes", 0, DEFAULT_MAX_BODY_BYTES),
+    },
+    log: createStreamLogger(quiet ? null : process.stdout, process.stderr),
+  });
+
+  const addresses = await server.listen();
+  const root = positionals[0] ?? ".";
+  for (const address of addresses) {
+    process.stdout.write(`berth: serving ${root} on ${urlOf(formatAddress(address))}\n`);
+  }
+  return waitForShutdown(server);
+}
+
+function urlOf(hostPort: string): string {
+  return hostPort.startsWith("unix:") ? hostPort : `http://${hostPort}/`;
+}
+
+/** SIGINT/SIGTERM: graceful close, exit 0; a second signal exits at once. */
+function waitForShutdown(server: { close(): Promise<void> }): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        process.stderr.write(`berth: ${signal} again, exiting now\n`);
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      }
+      stopping = true;
+      process.stderr.write(
+        `berth: ${signal}, finishing responses in flight (send it again to exit now)\n`,
+      );
+      server.close().then(() => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        resolve(0);
+      });
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}

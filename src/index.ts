@@ -1,0 +1,16 @@
+/** berth's public API. */
+export type { ParseErrorCode } from "./http/parse-error.js";
+export { STATUS_FOR_PARSE_ERROR, statusForParseError } from "./http/parse-error.js";
+export { DEFAULT_PARSER_LIMITS, RequestParser } from "./http/request-parser.js";
+export type {
+  BodyFraming,
+  ParseResult,
+  RequestHead,
+  RequestParserLimits,
+} from "./http/request-types.js";
+export type { BoundAddress, ListenTarget } from "./net/listen.js";
+export { ListenError } from "./net/listen.js";
+export type { Logger } from "./server/connection.js";
+export { createStreamLogger } from "./server/log.js";
+export type { StaticServer, StaticServerOptions } from "./server/static-server.js";
+export { createStaticServer } from "./server/static-server.js";

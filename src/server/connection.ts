@@ -1,0 +1,507 @@
+import { close as closeFd, read as readFd } from "node:fs";
+import type { Socket } from "node:net";
+import { formatLogDate, SecondCache } from "../http/http-date.js";
+import { type ParseErrorCode, statusForParseError } from "../http/parse-error.js";
+import { RequestParser } from "../http/request-parser.js";
+import type { RequestHead, RequestParserLimits } from "../http/request-types.js";
+import type { ResponsePlan } from "./response-plan.js";
+import { type HandlerContext, planError, type RequestHandler } from "./static-handler.js";
+
+/**
+ * One client socket, as an explicit state machine (STYLE.md rule 4):
+ *
+ *   reading ──request──▶ responding ──done, keep-alive──▶ reading
+ *      │                     │
+ *      └──error/timeout──────┴──done, close──▶ closing ──peer FIN or linger timeout──▶ closed
+ *
+ * reading:    waiting for (the rest of) a request head; the parser holds partial bytes.
+ * responding: one request is being answered (planned, then written). Bytes that arrive meanwhile
+ *             are pipelined requests: buffered in the parser, read in order afterwards.
+ * closing:    our side is finished (FIN sent); input is read and discarded for a short while so
+ *             the peer receives our last response instead of a reset (a "lingering close").
+ * closed:     the socket is gone; every resource is released.
+ *
+ * Timeouts are deadlines checked by the server's sweeper (checkDeadline), not per-socket timers.
+ */
+export type ConnectionState = "reading" | "responding" | "closing" | "closed";
+
+/** Which deadline is armed. */
+type DeadlineKind = "none" | "header" | "idle" | "send" | "linger";
+
+/** Bytes of one file read per step when streaming a response body. Bounds the memory a slow
+ * reader can make berth hold to about this plus the socket's own buffer. */
+export const FILE_CHUNK_BYTES = 64 * 1024;
+
+/** While a response is in flight, pipelined bytes beyond this stop reading from the socket
+ * until the queue drains: a client cannot make berth buffer an unbounded request backlog. */
+export const MAX_PIPELINED_BYTES = 64 * 1024;
+
+/** How long a closing connection keeps reading (and discarding) input so that the last response
+ * is not destroyed by a TCP reset (RFC 9112 §9.6). */
+export const LINGER_MS = 2000;
+
+export interface ConnectionTimeouts {
+  /** The whole request head must arrive within this, from its first byte (slowloris defence);
+   * a connection that sends nothing is closed after it too. */
+  readonly headerTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** A client that accepts no response bytes for this long is dropped. */
+  readonly sendTimeoutMs: number;
+}
+
+export interface Logger {
+  access(line: string): void;
+  error(line: string): void;
+}
+
+export interface ConnectionEnvironment {
+  readonly handler: RequestHandler;
+  readonly parserLimits: RequestParserLimits;
+  readonly timeouts: ConnectionTimeouts;
+  readonly log: Logger;
+  /** "Date: ...\r\n" for a clock reading, cached per second. */
+  dateLine(nowMs: number): string;
+  /** True once a graceful shutdown started: responses then close their connection. */
+  isShuttingDown(): boolean;
+  onClosed(connection: Connection): void;
+}
+
+interface InFlight {
+  readonly request: RequestHead | null;
+  readonly startMs: number;
+  keepAlive: boolean;
+  status: number;
+  bodyBytesSent: number;
+  /** Open file descriptor being streamed, or -1. */
+  fd: number;
+  /** A read is in flight on fd: closing it now could let the number be reused under the read. */
+  readPending: boolean;
+  /** The response was abandoned during a read: close fd when the read returns. */
+  closeAfterRead: boolean;
+  position: number;
+  remaining: number;
+}
+
+const logDates = new SecondCache(formatLogDate);
+
+export class Connection {
+  state: ConnectionState = "reading";
+  deadlineMs: number;
+  private deadline: DeadlineKind = "header";
+  private readonly parser: RequestParser;
+  private readonly remote: string;
+  private current: InFlight | null = null;
+  private readingPaused = false;
+  private peerEnded = false;
+  private headStarted = false;
+  private processing = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly env: ConnectionEnvironment,
+    nowMs: number,
+  ) {
+    this.parser = new RequestParser(env.parserLimits);
+    this.remote = socket.remoteAddress ?? "-";
+    // A connection that never sends a byte is closed when the header timeout expires.
+    this.deadlineMs = nowMs + env.timeouts.headerTimeoutMs;
+    // Responses are written whole; Nagle's algorithm would only delay the last segment.
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("end", () => this.onPeerEnd());
+    socket.on("drain", () => this.onDrain());
+    socket.on("error", (error: NodeJS.ErrnoException) => this.onSocketError(error));
+    socket.on("close", () => this.onSocketClose());
+  }
+
+  /** Idle means a graceful shutdown may close it at once: no request started or in flight. */
+  get isIdle(): boolean {
+    return this.state === "reading" && this.parser.isIdle;
+  }
+
+  /** Called by the server's sweeper with the current clock. */
+  checkDeadline(nowMs: number): void {
+    if (this.deadline === "none" || nowMs < this.deadlineMs) return;
+    switch (this.deadline) {
+      case "header":
+        if (this.parser.isIdle) {
+          // Nothing was sent: close quietly, as nginx does, rather than answer a non-request.
+          this.closeGracefully();
+        } else {
+          this.env.log.error(`${this.remote} request head not received in time: 408`);
+          this.respondWithError(408);
+        }
+        return;
+      case "idle":
+        this.closeGracefully();
+        return;
+      case "send":
+        this.env.log.error(`${this.remote} stopped reading the response: dropped`);
+        this.socket.destroy();
+        return;
+      case "linger":
+        this.socket.destroy();
+        return;
+    }
+  }
+
+  /** Graceful shutdown: close now if idle, otherwise after the response in flight. */
+  shutdown(): void {
+    if (this.isIdle) this.closeGracefully();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Input
+
+  private onData(chunk: Buffer): void {
+    if (this.state === "closing" || this.state === "closed") return; // lingering: discard
+    this.parser.push(chunk);
+    if (this.state === "reading") {
+      this.processInput();
+    } else if (this.parser.bufferedBytes > MAX_PIPELINED_BYTES) {
+      this.pauseReading();
+    }
+  }
+
+  private onPeerEnd(): void {
+    this.peerEnded = true;
+    if (this.state === "closing") {
+      // Both directions are done: release the socket once our last bytes are flushed.
+      if (this.socket.writableFinished) this.socket.destroy();
+      else this.socket.once("finish", () => this.socket.destroy());
+      return;
+    }
+    // The peer sends no more requests; answer what arrived, then close (processInput decides).
+    if (this.state === "reading") this.processInput();
+  }
+
+  /** Parses and answers buffered requests in order, while the connection is free to. */
+  private processInput(): void {
+    if (this.processing) return; // re-entered from a synchronous response: the loop continues
+    this.processing = true;
+    // Corking batches the responses to pipelined requests into one writev.
+    this.socket.cork();
+    try {
+      while (this.state === "reading") {
+        const result = this.parser.next();
+        if (result.kind === "need-more") {
+          this.awaitMoreInput();
+          break;
+        }
+        if (result.kind === "error") {
+          this.onParseError(result.code, result.inBody);
+          break;
+        }
+        this.startRequest(result.request);
+      }
+    } finally {
+      this.processing = false;
+      this.socket.uncork();
+    }
+  }
+
+  private awaitMoreInput(): void {
+    if (this.peerEnded) {
+      if (!this.parser.isIdle) {
+        this.env.log.error(`${this.remote} closed the connection inside a request`);
+      }
+      this.closeGracefully();
+      return;
+    }
+    if (this.parser.isIdle) {
+      this.headStarted = false;
+      this.setDeadline("idle", this.env.timeouts.keepAliveTimeoutMs);
+    } else if (!this.headStarted) {
+      // RFC-independent slowloris defence: the clock starts at the head's first byte and
+      // trickling more bytes does not extend it.
+      this.headStarted = true;
+      this.setDeadline("header", this.env.timeouts.headerTimeoutMs);
+    }
+    this.resumeReading();
+  }
+
+  private onParseError(code: ParseErrorCode, inBody: boolean): void {
+    if (inBody) {
+      // The request was already answered; its body's framing is broken, so the stream position
+      // of any next request is unknown: close without a second response.
+      this.env.log.error(`${this.remote} bad request body framing (${code}): closing`);
+      this.closeGracefully();
+      return;
+    }
+    const status = statusForParseError(code);
+    this.env.log.error(`${this.remote} bad request (${code}): ${status}`);
+    this.respondWithError(status);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Responding
+
+  private startRequest(request: RequestHead): void {
+    const nowMs = Date.now();
+    this.headStarted = false;
+    this.state = "responding";
+    this.setDeadline("none", 0);
+    // RFC 9110 §10.1.1: we answer without reading a body the client is waiting to send, so the
+    // connection cannot continue: close after the response.
+    const keepAlive =
+      request.keepAlive && !(request.expectContinue && request.body.kind !== "none");
+    this.current = {
+      request,
+      startMs: nowMs,
+      keepAlive,
+      status: 0,
+      bodyBytesSent: 0,
+      fd: -1,
+      readPending: false,
+      closeAfterRead: false,
+      position: 0,
+      remaining: 0,
+    };
+    const context: HandlerContext = { nowMs, dateLine: this.env.dateLine(nowMs) };
+    this.env.handler(request, context, (plan, note) => this.onPlan(plan, note));
+  }
+
+  /** Answers a request that could not be parsed (or timed out), then closes. The caller has
+   * logged why. */
+  private respondWithError(status: number): void {
+    const nowMs = Date.now();
+    this.state = "responding";
+    this.setDeadline("none", 0);
+    this.current = {
+      request: null,
+      startMs: nowMs,
+      keepAlive: false,
+      status: 0,
+      bodyBytesSent: 0,
+      fd: -1,
+      readPending: false,
+      closeAfterRead: false,
+      position: 0,
+      remaining: 0,
+    };
+    this.onPlan(planError(status, false, { dateLine: this.env.dateLine(nowMs) }), undefined);
+  }
+
+  private onPlan(plan: ResponsePlan, note: string | undefined): void {
+    const current = this.current;
+    if (this.state !== "responding" || current === null) {
+      // The socket went away while the plan was being made.
+      if (plan.kind === "file") closeFd(plan.fd, ignoreError);
+      return;
+    }
+    current.status = plan.status;
+    if (note !== undefined && (plan.status >= 500 || plan.status === 400)) {
+      this.env.log.error(`${this.remote} ${plan.status}: ${note}`);
+    }
+    if (this.env.isShuttingDown()) current.keepAlive = false;
+    const head = `${plan.head}${connectionLine(current)}\r\n`;
+
+    if (plan.kind === "bytes") {
+      const body = plan.body;
+      if (body === null || body.length === 0) {
+        this.write(Buffer.from(head, "latin1"));
+      } else {
+        const out = Buffer.allocUnsafe(head.length + body.length);
+        out.write(head, 0, "latin1");
+        body.copy(out, head.length);
+        this.write(out);
+        current.bodyBytesSent = body.length;
+      }
+      this.finishResponse();
+      return;
+    }
+
+    current.fd = plan.fd;
+    current.position = plan.start;
+    current.remaining = plan.length;
+    // One write for the head and the first chunk of the file (the whole file when small).
+    const firstBytes = Math.min(plan.length, FILE_CHUNK_BYTES);
+    const out = Buffer.allocUnsafe(head.length + firstBytes);
+    out.write(head, 0, "latin1");
+    this.fillFromFile(out, head.length);
+  }
+
+  /** Reads the file into out[offset..] (looping over short reads), then writes out. */
+  private fillFromFile(out: Buffer, offset: number): void {
+    const current = this.current;
+    if (current === null || current.fd === -1) return;
+    if (offset === out.length) {
+      this.writeFileChunk(out);
+      return;
+    }
+    current.readPending = true;
+    readFd(current.fd, out, offset, out.length - offset, current.position, (error, bytesRead) => {
+      current.readPending = false;
+      if (current.closeAfterRead) {
+        this.releaseFile(current);
+        return;
+      }
+      if (this.current !== current || this.state !== "responding") return; // aborted meanwhile
+      if (error !== null || bytesRead === 0) {
+        // A read error, or the file shrank under us: never send fewer bytes than Content-Length
+        // promised padded with garbage; the only honest end is to close the connection.
+        const why = error === null ? "file truncated while sending" : `read failed: ${error.code}`;
+        this.env.log.error(`${this.remote} ${why}: connection closed`);
+        this.socket.destroy();
+        return;
+      }
+      current.position += bytesRead;
+      current.remaining -= bytesRead;
+      current.bodyBytesSent += bytesRead;
+      this.fillFromFile(out, offset + bytesRead);
+    });
+  }
+
+  private writeFileChunk(out: Buffer): void {
+    const current = this.current;
+    if (current === null) return;
+    const flushed = this.write(out);
+    if (current.remaining === 0) {
+      this.releaseFile(current);
+      this.finishResponse();
+      return;
+    }
+    // Backpressure: only produce the next chunk once the socket has taken this one.
+    if (flushed) this.readNextChunk();
+  }
+
+  private readNextChunk(): void {
+    const current = this.current;
+    if (current === null || current.remaining === 0) return;
+    this.fillFromFile(Buffer.allocUnsafe(Math.min(current.remaining, FILE_CHUNK_BYTES)), 0);
+  }
+
+  private onDrain(): void {
+    if (this.deadline === "send") this.setDeadline("none", 0);
+    if (this.state === "responding" && this.current !== null && this.current.fd !== -1) {
+      this.readNextChunk();
+    } else if (this.state === "reading") {
+      this.processInput();
+    }
+  }
+
+  /** Writes and reports whether the socket's buffer still has room (false = wait for drain). */
+  private write(data: Buffer): boolean {
+    if (this.socket.destroyed) return false;
+    const flushed = this.socket.write(data);
+    if (!flushed) this.setDeadline("send", this.env.timeouts.sendTimeoutMs);
+    return flushed;
+  }
+
+  private finishResponse(): void {
+    const current = this.current;
+    if (current === null) return;
+    this.logAccess(current);
+    this.current = null;
+    if (!current.keepAlive) {
+      this.closeGracefully();
+      return;
+    }
+    this.state = "reading";
+    // A slow reader still owes us a drain: read no further requests until it comes.
+    if (this.socket.writableNeedDrain) {
+      this.pauseReading();
+      return;
+    }
+    this.processInput();
+  }
+
+  private releaseFile(current: InFlight): void {
+    if (current.fd === -1) return;
+    if (current.readPending) {
+      current.closeAfterRead = true;
+      return;
+    }
+    closeFd(current.fd, ignoreError);
+    current.fd = -1;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing
+
+  /** Ends our side (after pending writes) and lingers briefly, discarding input. */
+  private closeGracefully(): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.state = "closing";
+    this.setDeadline("linger", LINGER_MS);
+    this.resumeReading();
+    if (this.peerEnded) {
+      this.socket.end(() => this.socket.destroy());
+    } else {
+      this.socket.end();
+    }
+  }
+
+  private onSocketError(error: NodeJS.ErrnoException): void {
+    // Resets and broken pipes are a client's right; other errors are worth a line.
+    const code = error.code ?? "";
+    if (code !== "ECONNRESET" && code !== "EPIPE" && code !== "ERR_STREAM_DESTROYED") {
+      this.env.log.error(`${this.remote} socket error: ${error.code ?? error.message}`);
+    }
+  }
+
+  private onSocketClose(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.deadline = "none";
+    const current = this.current;
+    if (current !== null) {
+      this.releaseFile(current);
+      if (current.status !== 0) this.logAccess(current);
+      this.current = null;
+    }
+    this.env.onClosed(this);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private setDeadline(kind: DeadlineKind, afterMs: number): void {
+    this.deadline = kind;
+    this.deadlineMs = kind === "none" ? 0 : Date.now() + afterMs;
+  }
+
+  private pauseReading(): void {
+    if (this.readingPaused) return;
+    this.readingPaused = true;
+    this.socket.pause();
+  }
+
+  private resumeReading(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.socket.resume();
+  }
+
+  private logAccess(current: InFlight): void {
+    const request = current.request;
+    const requestLine =
+      request === null
+        ? "-"
+        : escapeForLog(`${request.method} ${request.target} ${request.versionText}`);
+    const bytes = current.bodyBytesSent === 0 ? "-" : String(current.bodyBytesSent);
+    this.env.log.access(
+      `${this.remote} - - [${logDates.at(current.startMs)}] "${requestLine}" ${current.status} ${bytes}`,
+    );
+  }
+}
+
+/** RFC 9112 §9.6: say "close" when we will close; HTTP/1.0 needs keep-alive spelled out. */
+function connectionLine(current: InFlight): string {
+  if (!current.keepAlive) return "Connection: close\r\n";
+  return current.request !== null && current.request.httpMinor === 0
+    ? "Connection: keep-alive\r\n"
+    : "";
+}
+
+/** The request line holds only visible ASCII (the parser guarantees it); quote and backslash
+ * are escaped so a log reader can always find the field's end. */
+function escapeForLog(text: string): string {
+  return text.includes('"') || text.includes("\\") ? text.replace(/["\\]/g, "\\$&") : text;
+}
+
+function ignoreError(): void {}

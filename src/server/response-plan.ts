@@ -1,0 +1,50 @@
+import type { Stats } from "node:fs";
+import { reasonPhrase } from "../http/status.js";
+
+/**
+ * What a handler decides to send, before any byte is written. The connection turns a plan into
+ * socket writes (write-response.ts) and owns the file descriptor from then on.
+ *
+ * `head` is the status line and every header except Connection, each line ending in CRLF, without
+ * the blank line: the connection appends its Connection decision and the final CRLF.
+ */
+export type ResponsePlan =
+  | {
+      readonly kind: "bytes";
+      readonly status: number;
+      readonly head: string;
+      /** null when no content is sent (HEAD, 204, 304); Content-Length is already in head. */
+      readonly body: Buffer | null;
+    }
+  | {
+      readonly kind: "file";
+      readonly status: number;
+      readonly head: string;
+      readonly fd: number;
+      readonly stats: Stats;
+      /** First byte offset and number of bytes to send from the file. */
+      readonly start: number;
+      readonly length: number;
+    };
+
+/** "HTTP/1.1 404 Not Found\r\n" for every status, built once. */
+export function statusLine(status: number): string {
+  return `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+}
+
+const errorBodies = new Map<number, Buffer>();
+
+/** A small, generic HTML body for an error status; details go to the log, never to the peer. */
+export function errorBody(status: number): Buffer {
+  let body = errorBodies.get(status);
+  if (body === undefined) {
+    const title = `${status} ${reasonPhrase(status)}`;
+    body = Buffer.from(
+      `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>` +
+        `<body><h1>${title}</h1></body></html>\n`,
+      "latin1",
+    );
+    errorBodies.set(status, body);
+  }
+  return body;
+}

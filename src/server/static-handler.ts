@@ -1,0 +1,239 @@
+import { close, type Stats } from "node:fs";
+import { formatStrongEtag, hasPlausibleMtime } from "../conditional/etag.js";
+import { contentTypeForFileName } from "../files/mime.js";
+import {
+  type OpenServableResult,
+  openServable,
+  type ServableRoot,
+} from "../files/open-servable.js";
+import { resolveRequestPath } from "../files/resolve-path.js";
+import { formatHttpDate } from "../http/http-date.js";
+import type { RequestHead } from "../http/request-types.js";
+import { errorBody, type ResponsePlan, statusLine } from "./response-plan.js";
+
+/**
+ * Turns a request into a response plan, in the phases of a static request:
+ * check method → resolve target → open servable file → plan response.
+ * The plan is handed to `done`, synchronously or later (file opening is asynchronous).
+ */
+export type RequestHandler = (
+  request: RequestHead,
+  context: HandlerContext,
+  done: PlanCallback,
+) => void;
+
+export interface HandlerContext {
+  /** The clock, read once by the connection for this request. */
+  readonly nowMs: number;
+  /** "Date: <IMF-fixdate>\r\n", cached per second by the server. */
+  readonly dateLine: string;
+}
+
+/** `note` is a detail for the error log (never sent to the peer). */
+export type PlanCallback = (plan: ResponsePlan, note?: string) => void;
+
+/** RFC 9110 §10.2.1: what a 405 must list, and what OPTIONS answers. */
+export const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
+
+/** Methods registered with IANA (RFC 9110 §16.1 registry) that berth recognises but does not
+ * support on files → 405. Any other method is unrecognised → 501 (RFC 9110 §9.1). */
+const KNOWN_UNSUPPORTED_METHODS = new Set([
+  "POST",
+  "PUT",
+  "DELETE",
+  "CONNECT",
+  "TRACE",
+  "PATCH",
+  "QUERY",
+  "ACL",
+  "BASELINE-CONTROL",
+  "BIND",
+  "CHECKIN",
+  "CHECKOUT",
+  "COPY",
+  "LABEL",
+  "LINK",
+  "LOCK",
+  "MERGE",
+  "MKACTIVITY",
+  "MKCALENDAR",
+  "MKCOL",
+  "MKREDIRECTREF",
+  "MKWORKSPACE",
+  "MOVE",
+  "ORDERPATCH",
+  "PRI",
+  "PROPFIND",
+  "PROPPATCH",
+  "REBIND",
+  "REPORT",
+  "SEARCH",
+  "UNBIND",
+  "UNCHECKOUT",
+  "UNLINK",
+  "UNLOCK",
+  "UPDATE",
+  "UPDATEREDIRECTREF",
+  "VERSION-CONTROL",
+]);
+
+/** Sent with every response: never let a browser sniff a file into a more dangerous type. */
+const COMMON_HEADERS = "X-Content-Type-Options: nosniff\r\n";
+
+const INDEX_FILE = "index.html";
+
+export function createStaticHandler(root: ServableRoot): RequestHandler {
+  return (request, context, done) => {
+    const method = request.method;
+    const isHead = method === "HEAD";
+    if (method !== "GET" && !isHead) {
+      done(planOtherMethod(method, context));
+      return;
+    }
+    if (request.form !== "origin" && request.form !== "absolute") {
+      done(planError(400, isHead, context), `target form ${request.form} with ${method}`);
+      return;
+    }
+    const resolved = resolveRequestPath(request.path, root.dotfiles);
+    if (resolved.kind === "bad-request") {
+      done(planError(400, isHead, context), resolved.reason);
+      return;
+    }
+    if (resolved.kind === "not-found") {
+      done(planError(404, isHead, context), resolved.reason);
+      return;
+    }
+    const { segments, directoryForm } = resolved;
+    openServable(root, segments, (opened) => {
+      if (opened.kind !== "directory") {
+        // A file asked for as a directory ("/a.txt/") does not exist (ENOTDIR).
+        if (opened.kind === "file" && directoryForm) {
+          closeQuietly(opened.fd);
+          done(planError(404, isHead, context), "file requested as a directory");
+          return;
+        }
+        done(...planOpened(opened, segments[segments.length - 1] ?? "", isHead, context));
+        return;
+      }
+      if (!directoryForm) {
+        done(planRedirectToDirectory(segments, request.query, isHead, context));
+        return;
+      }
+      openServable(root, [...segments, INDEX_FILE], (index) => {
+        if (index.kind === "directory") {
+          done(planError(404, isHead, context), "index.html is a directory");
+          return;
+        }
+        done(...planOpened(index, INDEX_FILE, isHead, context));
+      });
+    });
+  };
+}
+
+function planOpened(
+  opened: Exclude<OpenServableResult, { kind: "directory" }>,
+  fileName: string,
+  isHead: boolean,
+  context: HandlerContext,
+): [ResponsePlan, string?] {
+  switch (opened.kind) {
+    case "file":
+      return [planFile(opened.fd, opened.stats, fileName, isHead, context)];
+    case "not-found":
+      return [planError(404, isHead, context), opened.reason];
+    case "error": {
+      // EMFILE/ENFILE: out of descriptors, a temporary condition → 503; anything else is a
+      // server fault → 500. The errno goes to the log only.
+      const code = opened.error.code ?? "";
+      const status = code === "EMFILE" || code === "ENFILE" ? 503 : 500;
+      return [planError(status, isHead, context), `open failed: ${code || opened.error.message}`];
+    }
+  }
+}
+
+function planFile(
+  fd: number,
+  stats: Stats,
+  fileName: string,
+  isHead: boolean,
+  context: HandlerContext,
+): ResponsePlan {
+  let head =
+    statusLine(200) +
+    context.dateLine +
+    COMMON_HEADERS +
+    `Content-Type: ${contentTypeForFileName(fileName)}\r\n` +
+    `Content-Length: ${stats.size}\r\n` +
+    `ETag: ${formatStrongEtag(stats)}\r\n`;
+  if (hasPlausibleMtime(stats, context.nowMs)) {
+    head += `Last-Modified: ${formatHttpDate(stats.mtimeMs)}\r\n`;
+  }
+  if (isHead) {
+    // RFC 9110 §9.3.2: the same fields as GET, no content.
+    closeQuietly(fd);
+    return { kind: "bytes", status: 200, head, body: null };
+  }
+  return { kind: "file", status: 200, head, fd, stats, start: 0, length: stats.size };
+}
+
+function planOtherMethod(method: string, context: HandlerContext): ResponsePlan {
+  if (method === "OPTIONS") {
+    // RFC 9110 §9.3.7: 204 with the methods the target supports (also for "OPTIONS *").
+    const head = `${statusLine(204)}${context.dateLine}Allow: ${ALLOWED_METHODS}\r\n`;
+    return { kind: "bytes", status: 204, head, body: null };
+  }
+  const status = KNOWN_UNSUPPORTED_METHODS.has(method) ? 405 : 501;
+  return planError(status, false, context, `Allow: ${ALLOWED_METHODS}\r\n`);
+}
+
+/** RFC 9110 §15.4.2: a directory is served at its slash form; the query is kept. The Location is
+ * rebuilt from the decoded segments, re-encoded, so nothing the peer sent is reflected raw. */
+function planRedirectToDirectory(
+  segments: readonly string[],
+  query: string,
+  isHead: boolean,
+  context: HandlerContext,
+): ResponsePlan {
+  // The query holds only visible ASCII (the parser rejects anything else), so no CR/LF.
+  const location = `/${segments.map(encodePathSegment).join("/")}/${query}`;
+  const body = errorBody(301);
+  const head =
+    statusLine(301) +
+    context.dateLine +
+    COMMON_HEADERS +
+    `Location: ${location}\r\n` +
+    "Content-Type: text/html; charset=utf-8\r\n" +
+    `Content-Length: ${body.length}\r\n`;
+  return { kind: "bytes", status: 301, head, body: isHead ? null : body };
+}
+
+export function planError(
+  status: number,
+  isHead: boolean,
+  context: Pick<HandlerContext, "dateLine">,
+  extraHeaders = "",
+): ResponsePlan {
+  const body = errorBody(status);
+  const head =
+    statusLine(status) +
+    context.dateLine +
+    COMMON_HEADERS +
+    extraHeaders +
+    "Content-Type: text/html; charset=utf-8\r\n" +
+    `Content-Length: ${body.length}\r\n`;
+  return { kind: "bytes", status, head, body: isHead ? null : body };
+}
+
+/** RFC 3986 §3.3: percent-encode everything but pchar's unreserved, sub-delims, ":" and "@". */
+export function encodePathSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/%(24|26|2B|2C|3A|3B|3D|40)/gi, (match) =>
+    decodeURIComponent(match),
+  );
+}
+
+function closeQuietly(fd: number): void {
+  // Nothing useful can be done if close fails; the descriptor is released either way.
+  close(fd, ignoreError);
+}
+
+function ignoreError(): void {}

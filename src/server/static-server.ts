@@ -1,0 +1,195 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { createServableRoot, type SymlinkPolicy } from "../files/open-servable.js";
+import type { DotfilePolicy } from "../files/resolve-path.js";
+import { formatHttpDate, SecondCache } from "../http/http-date.js";
+import { DEFAULT_PARSER_LIMITS } from "../http/request-parser.js";
+import type { RequestParserLimits } from "../http/request-types.js";
+import {
+  type BoundAddress,
+  isAddressUnavailable,
+  ListenError,
+  LOOPBACK_HOSTS,
+  listenOn,
+  resolveListenHosts,
+} from "../net/listen.js";
+import {
+  Connection,
+  type ConnectionEnvironment,
+  type ConnectionTimeouts,
+  type Logger,
+} from "./connection.js";
+import { createStreamLogger } from "./log.js";
+import { createStaticHandler } from "./static-handler.js";
+
+export const DEFAULT_PORT = 8080;
+/** Graceful shutdown waits this long for responses in flight before destroying what remains. */
+export const DEFAULT_GRACE_MS = 10_000;
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 5_000;
+export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
+/** How often deadlines are checked: one timer for all connections instead of one per socket,
+ * so timeouts fire within this much of their nominal time. */
+export const DEADLINE_SWEEP_INTERVAL_MS = 250;
+
+export interface StaticServerOptions {
+  /** The directory to serve. */
+  readonly root: string;
+  /** Host names or literals to listen on; default 127.0.0.1 and ::1. */
+  readonly hosts?: readonly string[];
+  /** TCP port; 0 picks a free one (the same one on every host). Default 8080. */
+  readonly port?: number;
+  readonly dotfiles?: DotfilePolicy;
+  readonly symlinks?: SymlinkPolicy;
+  readonly graceMs?: number;
+  readonly headerTimeoutMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+  readonly sendTimeoutMs?: number;
+  readonly limits?: Partial<RequestParserLimits>;
+  /** Where access and error lines go; default: access lines dropped, errors to stderr. */
+  readonly log?: Logger;
+}
+
+export interface StaticServer {
+  /** Checks the root, binds every address, and resolves with what was bound. */
+  listen(): Promise<BoundAddress[]>;
+  /** Graceful shutdown: stop accepting, close idle connections at once, let responses in flight
+   * finish, destroy what remains after the grace period. Resolves when every socket is closed. */
+  close(): Promise<void>;
+  readonly addresses: readonly BoundAddress[];
+  readonly connectionCount: number;
+}
+
+export function createStaticServer(options: StaticServerOptions): StaticServer {
+  return new StaticServerImpl(options);
+}
+
+class StaticServerImpl implements StaticServer {
+  addresses: BoundAddress[] = [];
+  private readonly listeners: Server[] = [];
+  private readonly connections = new Set<Connection>();
+  private readonly dates = new SecondCache((ms) => `Date: ${formatHttpDate(ms)}\r\n`);
+  private sweeper: NodeJS.Timeout | null = null;
+  private shuttingDown = false;
+  private closing: Promise<void> | null = null;
+  private onAllClosed: (() => void) | null = null;
+  private env: ConnectionEnvironment | null = null;
+
+  constructor(private readonly options: StaticServerOptions) {}
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async listen(): Promise<BoundAddress[]> {
+    const { options } = this;
+    const root = await createServableRoot(options.root, {
+      dotfiles: options.dotfiles ?? "deny",
+      symlinks: options.symlinks ?? "contain",
+    });
+    const timeouts: ConnectionTimeouts = {
+      headerTimeoutMs: options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
+      sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
+    };
+    this.env = {
+      handler: createStaticHandler(root),
+      parserLimits: { ...DEFAULT_PARSER_LIMITS, ...options.limits },
+      timeouts,
+      log: options.log ?? createStreamLogger(null, process.stderr),
+      dateLine: (nowMs) => this.dates.at(nowMs),
+      isShuttingDown: () => this.shuttingDown,
+      onClosed: (connection) => this.forget(connection),
+    };
+    try {
+      await this.bindAll(options.hosts ?? LOOPBACK_HOSTS, options.port ?? DEFAULT_PORT);
+    } catch (error) {
+      this.stopListening();
+      throw error;
+    }
+    this.sweeper = setInterval(() => this.sweep(), DEADLINE_SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+    return this.addresses;
+  }
+
+  private async bindAll(hosts: readonly string[], port: number): Promise<void> {
+    const usingDefaultHosts = this.options.hosts === undefined;
+    const addresses: string[] = [];
+    for (const host of hosts) addresses.push(...(await resolveListenHosts(host)));
+    // With port 0 the first bind picks the port and the others reuse it; another process may hold
+    // that port on a second address, so a few fresh picks are tried.
+    const attempts = port === 0 && addresses.length > 1 ? 5 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bindAddresses(addresses, port, usingDefaultHosts);
+        return;
+      } catch (error) {
+        this.stopListening();
+        if (attempt >= attempts || !(error instanceof ListenError)) throw error;
+      }
+    }
+  }
+
+  private async bindAddresses(addresses: string[], port: number, skipUnavailable: boolean) {
+    let boundPort = port;
+    for (const host of addresses) {
+      const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+      try {
+        const bound = await listenOn(server, { kind: "tcp", host, port: boundPort });
+        this.listeners.push(server);
+        this.addresses.push(bound);
+        if (bound.kind === "tcp") boundPort = bound.port;
+      } catch (error) {
+        // The default pair includes ::1; a machine without IPv6 serves on 127.0.0.1 alone.
+        if (skipUnavailable && isAddressUnavailable(error) && this.addresses.length > 0) continue;
+        throw error;
+      }
+    }
+    if (this.addresses.length === 0) throw new ListenError("Cannot listen: no address to bind");
+  }
+
+  private accept(socket: Socket): void {
+    const env = this.env;
+    if (env === null || this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(new Connection(socket, env, Date.now()));
+  }
+
+  private forget(connection: Connection): void {
+    this.connections.delete(connection);
+    if (this.connections.size === 0 && this.onAllClosed !== null) this.onAllClosed();
+  }
+
+  private sweep(): void {
+    const nowMs = Date.now();
+    for (const connection of this.connections) connection.checkDeadline(nowMs);
+  }
+
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.shuttingDown = true;
+    this.stopListening();
+    this.closing = new Promise<void>((resolve) => {
+      const graceMs = this.options.graceMs ?? DEFAULT_GRACE_MS;
+      const grace = setTimeout(() => {
+        for (const connection of this.connections) connection.destroy();
+      }, graceMs);
+      this.onAllClosed = () => {
+        clearTimeout(grace);
+        if (this.sweeper !== null) clearInterval(this.sweeper);
+        this.sweeper = null;
+        resolve();
+      };
+      for (const connection of [...this.connections]) connection.shutdown();
+      if (this.connections.size === 0) this.onAllClosed();
+    });
+    return this.closing;
+  }
+
+  private stopListening(): void {
+    for (const server of this.listeners) server.close();
+    this.listeners.length = 0;
+    if (this.closing === null && !this.shuttingDown) this.addresses = [];
+  }
+}
