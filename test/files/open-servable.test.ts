@@ -324,17 +324,30 @@ for (const [relativeDir, wantReason] of badRoots) {
   });
 }
 
-test("createServableRoot(<unreadable dir>) rejects with permission denied", {
-  skip: isRoot ? "running as root, which reads any directory (CAP_DAC_OVERRIDE)" : false,
-}, async () => {
-  const dir = path.join(base, "locked");
-  fs.mkdirSync(dir, { mode: 0o000 });
+test("createServableRoot(<unreadable dir>) rejects with permission denied", async () => {
+  // In the world-writable temp dir, so an unprivileged user can reach it and fail on it alone.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "berth-locked-"));
+  fs.chmodSync(dir, 0o000);
+  const want = `Cannot serve ${dir}: permission denied`;
   try {
-    await assert.rejects(createServableRoot(dir, { dotfiles: "deny", symlinks: "contain" }), {
-      message: `Cannot serve ${dir}: permission denied`,
-    });
+    if (!isRoot) {
+      await assert.rejects(createServableRoot(dir, { dotfiles: "deny", symlinks: "contain" }), {
+        message: want,
+      });
+      return;
+    }
+    // Root reads any directory (CAP_DAC_OVERRIDE): make the same call as uid/gid 65534 (nobody).
+    const moduleUrl = new URL("../../src/files/open-servable.js", import.meta.url).href;
+    const script = `import(${JSON.stringify(moduleUrl)}).then((m) => m.createServableRoot(${JSON.stringify(dir)}, { dotfiles: "deny", symlinks: "contain" })).then(() => console.log("resolved"), (e) => console.log(e.message));`;
+    const got = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      uid: 65534,
+      gid: 65534,
+      encoding: "utf8",
+    }).trim();
+    assert.equal(got, want, `createServableRoot(${dir}) as nobody = ${got}, want ${want}`);
   } finally {
     fs.chmodSync(dir, 0o700);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
