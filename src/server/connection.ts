@@ -83,6 +83,21 @@ interface InFlight {
   remaining: number;
 }
 
+function newInFlight(request: RequestHead | null, startMs: number, keepAlive: boolean): InFlight {
+  return {
+    request,
+    startMs,
+    keepAlive,
+    status: 0,
+    bodyBytesSent: 0,
+    fd: -1,
+    readPending: false,
+    closeAfterRead: false,
+    position: 0,
+    remaining: 0,
+  };
+}
+
 const logDates = new SecondCache(formatLogDate);
 
 export class Connection {
@@ -250,18 +265,7 @@ export class Connection {
     // connection cannot continue: close after the response.
     const keepAlive =
       request.keepAlive && !(request.expectContinue && request.body.kind !== "none");
-    this.current = {
-      request,
-      startMs: nowMs,
-      keepAlive,
-      status: 0,
-      bodyBytesSent: 0,
-      fd: -1,
-      readPending: false,
-      closeAfterRead: false,
-      position: 0,
-      remaining: 0,
-    };
+    this.current = newInFlight(request, nowMs, keepAlive);
     const context: HandlerContext = { nowMs, dateLine: this.env.dateLine(nowMs) };
     this.env.handler(request, context, (plan, note) => this.onPlan(plan, note));
   }
@@ -272,18 +276,7 @@ export class Connection {
     const nowMs = Date.now();
     this.state = "responding";
     this.setDeadline("none", 0);
-    this.current = {
-      request: null,
-      startMs: nowMs,
-      keepAlive: false,
-      status: 0,
-      bodyBytesSent: 0,
-      fd: -1,
-      readPending: false,
-      closeAfterRead: false,
-      position: 0,
-      remaining: 0,
-    };
+    this.current = newInFlight(null, nowMs, false);
     this.onPlan(planError(status, false, { dateLine: this.env.dateLine(nowMs) }), undefined);
   }
 
