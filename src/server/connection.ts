@@ -391,7 +391,9 @@ export class Connection {
     if (current === null) return;
     this.logAccess(current);
     this.current = null;
-    if (!current.keepAlive) {
+    // A shutdown that began while this response was being written closes the connection too,
+    // even though the head that went out before it did not say so.
+    if (!current.keepAlive || this.env.isShuttingDown()) {
       this.closeGracefully();
       return;
     }
