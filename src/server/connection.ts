@@ -228,6 +228,13 @@ export class Connection {
       this.closeGracefully();
       return;
     }
+    if (this.parser.isIdle && this.env.isShuttingDown()) {
+      // Shutting down: requests already received were answered (with Connection: close once the
+      // shutdown began); a connection with nothing left to answer closes now, even when the last
+      // response's head went out before the shutdown and did not say so.
+      this.closeGracefully();
+      return;
+    }
     if (this.parser.isIdle) {
       this.headStarted = false;
       this.setDeadline("idle", this.env.timeouts.keepAliveTimeoutMs);
@@ -391,9 +398,7 @@ export class Connection {
     if (current === null) return;
     this.logAccess(current);
     this.current = null;
-    // A shutdown that began while this response was being written closes the connection too,
-    // even though the head that went out before it did not say so.
-    if (!current.keepAlive || this.env.isShuttingDown()) {
+    if (!current.keepAlive) {
       this.closeGracefully();
       return;
     }
