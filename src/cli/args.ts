@@ -2,6 +2,13 @@
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  /** The usage line shown with the error: the subcommand's, or the top-level one. */
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A non-negative integer flag value, e.g. `--port 8080`, within [min, max]. */

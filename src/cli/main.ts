@@ -4,7 +4,9 @@ import { ListenError } from "../net/listen.js";
 import { UsageError } from "./args.js";
 import { runServe, SERVE_USAGE } from "./serve.js";
 
-const USAGE = `Usage: berth <command> [options]
+const USAGE_LINE = "Usage: berth <command> [options]";
+
+const USAGE = `${USAGE_LINE}
 
 Commands
   serve [DIR]   serve a directory over HTTP/1.1 (berth serve --help)
@@ -23,20 +25,25 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`berth ${pkg.version}\n`);
       return 0;
     }
-    case undefined:
     case "-h":
     case "--help":
       process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+      return 0;
+    case undefined:
+      // No command is a usage error: the help goes to stderr, as for any other.
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
     default:
-      throw new UsageError(`unknown command "${command}"`);
+      throw new UsageError(`unknown command "${command}"`, USAGE_LINE);
   }
 }
 
 /** Peer-facing or user-facing mistakes print one line; anything else is our bug: show it all. */
 function reportError(error: unknown): number {
   if (error instanceof UsageError || isParseArgsError(error)) {
-    process.stderr.write(`berth: ${(error as Error).message}\n${SERVE_USAGE}\n`);
+    const usage =
+      error instanceof UsageError && error.usage !== undefined ? error.usage : SERVE_USAGE;
+    process.stderr.write(`berth: ${(error as Error).message}\n${usage}\n`);
     return 2;
   }
   if (error instanceof ListenError || isStartupError(error)) {
