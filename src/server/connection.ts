@@ -203,6 +203,13 @@ export class Connection {
     this.socket.cork();
     try {
       while (this.state === "reading") {
+        // Backpressure: a client that does not read its answers gets no more of them, and no
+        // more of its input is read, until the socket drains (onDrain resumes the loop). Checked
+        // per request because pipelined answers made here can be synchronous.
+        if (this.socket.writableNeedDrain) {
+          this.pauseReading();
+          break;
+        }
         const result = this.parser.next();
         if (result.kind === "need-more") {
           this.awaitMoreInput();
@@ -403,11 +410,6 @@ export class Connection {
       return;
     }
     this.state = "reading";
-    // A slow reader still owes us a drain: read no further requests until it comes.
-    if (this.socket.writableNeedDrain) {
-      this.pauseReading();
-      return;
-    }
     this.processInput();
   }
 
