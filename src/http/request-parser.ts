@@ -125,6 +125,11 @@ export class RequestParser {
     return this.phase === "head" && this.pos >= this.end && this.emptyLinesSeen === 0;
   }
 
+  /** A request was returned and its body is still being read (and discarded). */
+  get isReadingBody(): boolean {
+    return this.phase !== "head" && this.phase !== "dead";
+  }
+
   /** Bytes received but not yet consumed (a partial head, or pipelined requests not yet read). */
   get bufferedBytes(): number {
     return this.end - this.pos;

@@ -26,7 +26,7 @@ import { type HandlerContext, planError, type RequestHandler } from "./static-ha
 export type ConnectionState = "reading" | "responding" | "closing" | "closed";
 
 /** Which deadline is armed. */
-type DeadlineKind = "none" | "header" | "idle" | "send" | "linger";
+type DeadlineKind = "none" | "header" | "body" | "idle" | "send" | "linger";
 
 /** Bytes of one file read per step when streaming a response body. Bounds the memory a slow
  * reader can make berth hold to about this plus the socket's own buffer. */
@@ -148,6 +148,12 @@ export class Connection {
           this.respondWithError(408);
         }
         return;
+      case "body":
+        // The request was answered when its head arrived; its body stopped coming. A 408 now
+        // would be a second response to one request (RFC 9112 §9.3.2): close without one.
+        this.env.log.error(`${this.remote} request body not received in time: closing`);
+        this.closeGracefully();
+        return;
       case "idle":
         this.closeGracefully();
         return;
@@ -245,6 +251,11 @@ export class Connection {
     if (this.parser.isIdle) {
       this.headStarted = false;
       this.setDeadline("idle", this.env.timeouts.keepAliveTimeoutMs);
+    } else if (this.parser.isReadingBody) {
+      // A body to discard gets the header timeout too, counted from when we started waiting for
+      // it; the next head then starts its own clock.
+      this.headStarted = false;
+      if (this.deadline !== "body") this.setDeadline("body", this.env.timeouts.headerTimeoutMs);
     } else if (!this.headStarted) {
       // RFC-independent slowloris defence: the clock starts at the head's first byte and
       // trickling more bytes does not extend it.
