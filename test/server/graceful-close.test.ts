@@ -139,6 +139,9 @@ describe("close()", () => {
       // Let the server read the partial head before shutting down.
       await pollUntil(() => running.server.connectionCount === 1, 1000);
       await new Promise((resolve) => setTimeout(resolve, 50));
+      // A loop that was busy runs the timer before polling the socket: wait for the poll phase
+      // (setImmediate runs right after it) so the server has surely read the partial head.
+      for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
       const closed = closeTimed(running);
       connection.write("st: t\r\n\r\n");
       const [response] = await connection.waitForResponses(["GET"], 2000);
