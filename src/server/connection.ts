@@ -4,7 +4,7 @@ import { formatLogDate, SecondCache } from "../http/http-date.js";
 import { type ParseErrorCode, statusForParseError } from "../http/parse-error.js";
 import { RequestParser } from "../http/request-parser.js";
 import type { RequestHead, RequestParserLimits } from "../http/request-types.js";
-import type { ResponsePlan } from "./response-plan.js";
+import type { BodySegment, ResponsePlan } from "./response-plan.js";
 import { type HandlerContext, planError, type RequestHandler } from "./static-handler.js";
 
 /**
@@ -79,8 +79,14 @@ interface InFlight {
   readPending: boolean;
   /** The response was abandoned during a read: close fd when the read returns. */
   closeAfterRead: boolean;
+  /** The body still to send, and where we are in it. */
+  segments: readonly BodySegment[];
+  segmentIndex: number;
+  /** File position of the next read, and bytes left, in the current span (-1: not started). */
   position: number;
-  remaining: number;
+  spanRemaining: number;
+  /** The head is held corked until the first body bytes join it, so both leave in one write. */
+  corked: boolean;
 }
 
 function newInFlight(request: RequestHead | null, startMs: number, keepAlive: boolean): InFlight {
@@ -93,10 +99,15 @@ function newInFlight(request: RequestHead | null, startMs: number, keepAlive: bo
     fd: -1,
     readPending: false,
     closeAfterRead: false,
+    segments: NO_SEGMENTS,
+    segmentIndex: 0,
     position: 0,
-    remaining: 0,
+    spanRemaining: -1,
+    corked: false,
   };
 }
+
+const NO_SEGMENTS: readonly BodySegment[] = [];
 
 const logDates = new SecondCache(formatLogDate);
 
@@ -335,25 +346,61 @@ export class Connection {
     }
 
     current.fd = plan.fd;
-    current.position = plan.start;
-    current.remaining = plan.length;
-    // One write for the head and the first chunk of the file (the whole file when small).
-    const firstBytes = Math.min(plan.length, FILE_CHUNK_BYTES);
-    const out = Buffer.allocUnsafe(head.length + firstBytes);
-    out.write(head, 0, "latin1");
-    this.fillFromFile(out, head.length);
+    current.segments = plan.segments;
+    // Hold the head until the first body bytes are ready: one writev carries both.
+    this.socket.cork();
+    current.corked = true;
+    this.write(Buffer.from(head, "latin1"));
+    this.produceBody(current);
   }
 
-  /** Reads the file into out[offset..] (looping over short reads), then writes out. */
-  private fillFromFile(out: Buffer, offset: number): void {
-    const current = this.current;
-    if (current === null || current.fd === -1) return;
-    if (offset === out.length) {
-      this.writeFileChunk(out);
+  /** Sends the body segments in order, pausing whenever the socket asks for a drain. */
+  private produceBody(current: InFlight): void {
+    while (this.current === current && !current.readPending) {
+      const segment = current.segments[current.segmentIndex];
+      if (segment === undefined) {
+        this.releaseHead(current);
+        this.releaseFile(current);
+        this.finishResponse();
+        return;
+      }
+      if (Buffer.isBuffer(segment)) {
+        current.segmentIndex++;
+        current.bodyBytesSent += segment.length;
+        if (!this.write(segment)) {
+          this.releaseHead(current);
+          return; // onDrain resumes
+        }
+        continue;
+      }
+      if (current.spanRemaining === -1) {
+        current.position = segment.start;
+        current.spanRemaining = segment.length;
+      }
+      if (current.spanRemaining === 0) {
+        current.segmentIndex++;
+        current.spanRemaining = -1;
+        continue;
+      }
+      const chunk = Buffer.allocUnsafe(Math.min(current.spanRemaining, FILE_CHUNK_BYTES));
+      this.fillFromFile(current, chunk, 0);
+      return;
+    }
+  }
+
+  /** Reads the file into chunk[offset..] (looping over short reads), then sends the chunk. */
+  private fillFromFile(current: InFlight, chunk: Buffer, offset: number): void {
+    if (offset === chunk.length) {
+      current.bodyBytesSent += chunk.length;
+      const flushed = this.write(chunk);
+      this.releaseHead(current);
+      // Backpressure: produce the next chunk only once the socket has taken this one.
+      if (flushed) this.produceBody(current);
       return;
     }
     current.readPending = true;
-    readFd(current.fd, out, offset, out.length - offset, current.position, (error, bytesRead) => {
+    const wanted = chunk.length - offset;
+    readFd(current.fd, chunk, offset, wanted, current.position, (error, bytesRead) => {
       current.readPending = false;
       if (current.closeAfterRead) {
         this.releaseFile(current);
@@ -369,35 +416,21 @@ export class Connection {
         return;
       }
       current.position += bytesRead;
-      current.remaining -= bytesRead;
-      current.bodyBytesSent += bytesRead;
-      this.fillFromFile(out, offset + bytesRead);
+      current.spanRemaining -= bytesRead;
+      this.fillFromFile(current, chunk, offset + bytesRead);
     });
   }
 
-  private writeFileChunk(out: Buffer): void {
-    const current = this.current;
-    if (current === null) return;
-    const flushed = this.write(out);
-    if (current.remaining === 0) {
-      this.releaseFile(current);
-      this.finishResponse();
-      return;
-    }
-    // Backpressure: only produce the next chunk once the socket has taken this one.
-    if (flushed) this.readNextChunk();
-  }
-
-  private readNextChunk(): void {
-    const current = this.current;
-    if (current === null || current.remaining === 0) return;
-    this.fillFromFile(Buffer.allocUnsafe(Math.min(current.remaining, FILE_CHUNK_BYTES)), 0);
+  private releaseHead(current: InFlight): void {
+    if (!current.corked) return;
+    current.corked = false;
+    this.socket.uncork();
   }
 
   private onDrain(): void {
     if (this.deadline === "send") this.setDeadline("none", 0);
     if (this.state === "responding" && this.current !== null && this.current.fd !== -1) {
-      this.readNextChunk();
+      this.produceBody(this.current);
     } else if (this.state === "reading") {
       this.processInput();
     }

@@ -1,4 +1,3 @@
-import type { Stats } from "node:fs";
 import { reasonPhrase } from "../http/status.js";
 
 /**
@@ -8,6 +7,16 @@ import { reasonPhrase } from "../http/status.js";
  * `head` is the status line and every header except Connection, each line ending in CRLF, without
  * the blank line: the connection appends its Connection decision and the final CRLF.
  */
+/** A run of bytes of the open file: [start, start + length). */
+export interface FileSpan {
+  readonly start: number;
+  readonly length: number;
+}
+
+/** The content of a file response, in order: literal bytes (multipart delimiters and part
+ * headers) and spans of the file. A whole file is one span; a single range is one span. */
+export type BodySegment = Buffer | FileSpan;
+
 export type ResponsePlan =
   | {
       readonly kind: "bytes";
@@ -20,11 +29,10 @@ export type ResponsePlan =
       readonly kind: "file";
       readonly status: number;
       readonly head: string;
+      /** The open file; the connection closes it when the response ends, however it ends. */
       readonly fd: number;
-      readonly stats: Stats;
-      /** First byte offset and number of bytes to send from the file. */
-      readonly start: number;
-      readonly length: number;
+      /** What to send; the lengths add up to the Content-Length in head. */
+      readonly segments: readonly BodySegment[];
     };
 
 /** "HTTP/1.1 404 Not Found\r\n" for every status, built once. */

@@ -173,7 +173,7 @@ function planFile(
     closeQuietly(fd);
     return { kind: "bytes", status: 200, head, body: null };
   }
-  return { kind: "file", status: 200, head, fd, stats, start: 0, length: stats.size };
+  return { kind: "file", status: 200, head, fd, segments: [{ start: 0, length: stats.size }] };
 }
 
 function planOtherMethod(method: string, context: HandlerContext): ResponsePlan {
