@@ -1,4 +1,11 @@
 import { parseArgs } from "node:util";
+import { DEFAULT_MAX_RANGES } from "../conditional/range.js";
+import {
+  type Coding,
+  DEFAULT_PRECOMPRESSED_CODINGS,
+  parseCodingList,
+} from "../files/accept-encoding.js";
+import { DEFAULT_MAX_AGE_SECONDS } from "../files/cache-control.js";
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_HEAD_BYTES,
@@ -35,6 +42,17 @@ Safety
   --symlinks contain|follow|deny
                              contain (default): serve a symlink only if its real path stays
                              inside DIR; follow: serve any; deny: never serve through one
+
+Caching and encodings
+  --max-age SECONDS          Cache-Control max-age for files other than HTML (HTML: no-cache)
+                             (default ${DEFAULT_MAX_AGE_SECONDS})
+  --immutable GLOB           files matching GLOB (relative to DIR, e.g. "assets/**") are
+                             served "public, max-age=31536000, immutable"; repeatable
+  --precompressed LIST       serve X.br / X.zst / X.gz for X when the client accepts the
+                             coding, in this order of preference (default br,zstd,gzip)
+  --no-precompressed         never serve precompressed sidecars
+  --max-ranges N             most ranges in one Range request, else the whole file
+                             (default ${DEFAULT_MAX_RANGES})
 
 Timeouts
   --header-timeout-ms N      a request head must arrive within N ms of its first byte,
@@ -76,6 +94,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       "max-head-bytes": { type: "string" },
       "max-header-fields": { type: "string" },
       "max-body-bytes": { type: "string" },
+      "max-ranges": { type: "string" },
+      precompressed: { type: "string" },
+      "no-precompressed": { type: "boolean" },
+      "max-age": { type: "string" },
+      immutable: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -114,6 +137,10 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       maxHeaderFields: int("max-header-fields", 1, DEFAULT_MAX_HEADER_FIELDS),
       maxBodyBytes: int("max-body-bytes", 0, DEFAULT_MAX_BODY_BYTES),
     },
+    precompressed: precompressedCodings(values.precompressed, values["no-precompressed"] === true),
+    maxAgeSeconds: int("max-age", 0, DEFAULT_MAX_AGE_SECONDS),
+    immutableGlobs: values.immutable ?? [],
+    maxRanges: int("max-ranges", 1, DEFAULT_MAX_RANGES),
     log: createStreamLogger(quiet ? null : process.stdout, process.stderr),
   });
 
@@ -123,6 +150,19 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stdout.write(`berth: serving ${root} on ${urlOf(formatAddress(address))}\n`);
   }
   return waitForShutdown(server);
+}
+
+function precompressedCodings(list: string | undefined, off: boolean): readonly Coding[] {
+  if (off) {
+    if (list !== undefined) throw new UsageError("--precompressed and --no-precompressed conflict");
+    return [];
+  }
+  if (list === undefined) return DEFAULT_PRECOMPRESSED_CODINGS;
+  try {
+    return parseCodingList(list);
+  } catch (error) {
+    throw new UsageError(`--precompressed: ${(error as Error).message}`);
+  }
 }
 
 function urlOf(hostPort: string): string {

@@ -1,14 +1,20 @@
-import { close, type Stats } from "node:fs";
-import { formatStrongEtag, hasPlausibleMtime } from "../conditional/etag.js";
-import { contentTypeForFileName } from "../files/mime.js";
+import type { Coding } from "../files/accept-encoding.js";
 import {
   type OpenServableResult,
   openServable,
   type ServableRoot,
 } from "../files/open-servable.js";
 import { resolveRequestPath } from "../files/resolve-path.js";
-import { formatHttpDate } from "../http/http-date.js";
+import { selectVariant } from "../files/select-variant.js";
+import { fieldValue } from "../http/headers.js";
 import type { RequestHead } from "../http/request-types.js";
+import {
+  closeQuietly,
+  type FileResponseOptions,
+  NOSNIFF_HEADER,
+  planErrorWithHeaders,
+  planFileResponse,
+} from "./plan-file-response.js";
 import { errorBody, type ResponsePlan, statusLine } from "./response-plan.js";
 
 /**
@@ -77,19 +83,23 @@ const KNOWN_UNSUPPORTED_METHODS = new Set([
   "VERSION-CONTROL",
 ]);
 
-/** Sent with every response: never let a browser sniff a file into a more dangerous type. */
-const COMMON_HEADERS = "X-Content-Type-Options: nosniff\r\n";
-
 const INDEX_FILE = "index.html";
 
-export function createStaticHandler(root: ServableRoot): RequestHandler {
+export interface StaticHandlerOptions extends FileResponseOptions {
+  readonly root: ServableRoot;
+  /** Codings served from precompressed sidecars, in server preference order; [] = off. */
+  readonly precompressed: readonly Coding[];
+}
+
+export function createStaticHandler(options: StaticHandlerOptions): RequestHandler {
+  const { root } = options;
   return (request, context, done) => {
     const method = request.method;
-    const isHead = method === "HEAD";
-    if (method !== "GET" && !isHead) {
+    if (method !== "GET" && method !== "HEAD") {
       done(planOtherMethod(method, context));
       return;
     }
+    const isHead = method === "HEAD";
     if (request.form !== "origin" && request.form !== "absolute") {
       done(planError(400, isHead, context), `target form ${request.form} with ${method}`);
       return;
@@ -104,6 +114,16 @@ export function createStaticHandler(root: ServableRoot): RequestHandler {
       return;
     }
     const { segments, directoryForm } = resolved;
+    const serve = (
+      fileSegments: readonly string[],
+      opened: Exclude<OpenServableResult, { kind: "directory" }>,
+    ): void => {
+      if (opened.kind === "file") {
+        serveFile(options, request, method, context, fileSegments, opened, done);
+      } else {
+        done(...planNotServed(opened, isHead, context));
+      }
+    };
     openServable(root, segments, (opened) => {
       if (opened.kind !== "directory") {
         // A file asked for as a directory ("/a.txt/") does not exist (ENOTDIR).
@@ -112,68 +132,60 @@ export function createStaticHandler(root: ServableRoot): RequestHandler {
           done(planError(404, isHead, context), "file requested as a directory");
           return;
         }
-        done(...planOpened(opened, segments[segments.length - 1] ?? "", isHead, context));
+        serve(segments, opened);
         return;
       }
       if (!directoryForm) {
         done(planRedirectToDirectory(segments, request.query, isHead, context));
         return;
       }
-      openServable(root, [...segments, INDEX_FILE], (index) => {
+      const indexSegments = [...segments, INDEX_FILE];
+      openServable(root, indexSegments, (index) => {
         if (index.kind === "directory") {
           done(planError(404, isHead, context), "index.html is a directory");
           return;
         }
-        done(...planOpened(index, INDEX_FILE, isHead, context));
+        serve(indexSegments, index);
       });
     });
   };
 }
 
-function planOpened(
-  opened: Exclude<OpenServableResult, { kind: "directory" }>,
-  fileName: string,
-  isHead: boolean,
+/** Chooses the representation (a precompressed sidecar or the file), then plans the answer. */
+function serveFile(
+  options: StaticHandlerOptions,
+  request: RequestHead,
+  method: "GET" | "HEAD",
   context: HandlerContext,
-): [ResponsePlan, string?] {
-  switch (opened.kind) {
-    case "file":
-      return [planFile(opened.fd, opened.stats, fileName, isHead, context)];
-    case "not-found":
-      return [planError(404, isHead, context), opened.reason];
-    case "error": {
-      // EMFILE/ENFILE: out of descriptors, a temporary condition → 503; anything else is a
-      // server fault → 500. The errno goes to the log only.
-      const code = opened.error.code ?? "";
-      const status = code === "EMFILE" || code === "ENFILE" ? 503 : 500;
-      return [planError(status, isHead, context), `open failed: ${code || opened.error.message}`];
-    }
-  }
+  segments: readonly string[],
+  opened: Extract<OpenServableResult, { kind: "file" }>,
+  done: PlanCallback,
+): void {
+  const acceptEncoding = fieldValue(request.fields, "accept-encoding");
+  selectVariant(options.root, segments, opened, options.precompressed, acceptEncoding, (choice) => {
+    const input = {
+      request,
+      method,
+      nowMs: context.nowMs,
+      dateLine: context.dateLine,
+      relativePath: segments.join("/"),
+      fileName: segments[segments.length - 1] ?? "",
+    };
+    done(planFileResponse(input, choice, options));
+  });
 }
 
-function planFile(
-  fd: number,
-  stats: Stats,
-  fileName: string,
+function planNotServed(
+  opened: Exclude<OpenServableResult, { kind: "directory" | "file" }>,
   isHead: boolean,
   context: HandlerContext,
-): ResponsePlan {
-  let head =
-    statusLine(200) +
-    context.dateLine +
-    COMMON_HEADERS +
-    `Content-Type: ${contentTypeForFileName(fileName)}\r\n` +
-    `Content-Length: ${stats.size}\r\n` +
-    `ETag: ${formatStrongEtag(stats)}\r\n`;
-  if (hasPlausibleMtime(stats, context.nowMs)) {
-    head += `Last-Modified: ${formatHttpDate(stats.mtimeMs)}\r\n`;
-  }
-  if (isHead) {
-    // RFC 9110 §9.3.2: the same fields as GET, no content.
-    closeQuietly(fd);
-    return { kind: "bytes", status: 200, head, body: null };
-  }
-  return { kind: "file", status: 200, head, fd, segments: [{ start: 0, length: stats.size }] };
+): [ResponsePlan, string] {
+  if (opened.kind === "not-found") return [planError(404, isHead, context), opened.reason];
+  // EMFILE/ENFILE: out of descriptors, a temporary condition → 503; anything else is a
+  // server fault → 500. The errno goes to the log only.
+  const code = opened.error.code ?? "";
+  const status = code === "EMFILE" || code === "ENFILE" ? 503 : 500;
+  return [planError(status, isHead, context), `open failed: ${code || opened.error.message}`];
 }
 
 function planOtherMethod(method: string, context: HandlerContext): ResponsePlan {
@@ -200,7 +212,7 @@ function planRedirectToDirectory(
   const head =
     statusLine(301) +
     context.dateLine +
-    COMMON_HEADERS +
+    NOSNIFF_HEADER +
     `Location: ${location}\r\n` +
     "Content-Type: text/html; charset=utf-8\r\n" +
     `Content-Length: ${body.length}\r\n`;
@@ -213,15 +225,7 @@ export function planError(
   context: Pick<HandlerContext, "dateLine">,
   extraHeaders = "",
 ): ResponsePlan {
-  const body = errorBody(status);
-  const head =
-    statusLine(status) +
-    context.dateLine +
-    COMMON_HEADERS +
-    extraHeaders +
-    "Content-Type: text/html; charset=utf-8\r\n" +
-    `Content-Length: ${body.length}\r\n`;
-  return { kind: "bytes", status, head, body: isHead ? null : body };
+  return planErrorWithHeaders(status, isHead, context.dateLine, extraHeaders);
 }
 
 /** RFC 3986 §3.3: percent-encode everything but pchar's unreserved, sub-delims, ":" and "@". */
@@ -230,10 +234,3 @@ export function encodePathSegment(segment: string): string {
     decodeURIComponent(match),
   );
 }
-
-function closeQuietly(fd: number): void {
-  // Nothing useful can be done if close fails; the descriptor is released either way.
-  close(fd, ignoreError);
-}
-
-function ignoreError(): void {}

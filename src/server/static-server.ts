@@ -1,4 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { DEFAULT_MAX_RANGES } from "../conditional/range.js";
+import { type Coding, DEFAULT_PRECOMPRESSED_CODINGS } from "../files/accept-encoding.js";
+import { createCacheControl, DEFAULT_MAX_AGE_SECONDS } from "../files/cache-control.js";
 import { createServableRoot, type SymlinkPolicy } from "../files/open-servable.js";
 import type { DotfilePolicy } from "../files/resolve-path.js";
 import { formatHttpDate, SecondCache } from "../http/http-date.js";
@@ -45,6 +48,15 @@ export interface StaticServerOptions {
   readonly keepAliveTimeoutMs?: number;
   readonly sendTimeoutMs?: number;
   readonly limits?: Partial<RequestParserLimits>;
+  /** Codings served from precompressed sidecars (`x.br`, `x.zst`, `x.gz`), in preference order;
+   * [] turns them off. Default br, zstd, gzip. */
+  readonly precompressed?: readonly Coding[];
+  /** max-age for files that are neither HTML (no-cache) nor immutable; default 60 s. */
+  readonly maxAgeSeconds?: number;
+  /** Globs (relative to the root) of fingerprinted assets, served as immutable for a year. */
+  readonly immutableGlobs?: readonly string[];
+  /** Range-specs accepted in one Range field (more → the full file); default 32. */
+  readonly maxRanges?: number;
   /** Where access and error lines go; default: access lines dropped, errors to stderr. */
   readonly log?: Logger;
 }
@@ -91,8 +103,17 @@ class StaticServerImpl implements StaticServer {
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
       sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
     };
+    const cacheControl = createCacheControl({
+      maxAgeSeconds: options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS,
+      immutableGlobs: options.immutableGlobs ?? [],
+    });
     this.env = {
-      handler: createStaticHandler(root),
+      handler: createStaticHandler({
+        root,
+        precompressed: options.precompressed ?? DEFAULT_PRECOMPRESSED_CODINGS,
+        cacheControl,
+        maxRanges: options.maxRanges ?? DEFAULT_MAX_RANGES,
+      }),
       parserLimits: { ...DEFAULT_PARSER_LIMITS, ...options.limits },
       timeouts,
       log: options.log ?? createStreamLogger(null, process.stderr),

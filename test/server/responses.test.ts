@@ -56,10 +56,13 @@ function fileHead(relativePath: string, contentType: string): string {
     "HTTP/1.1 200 OK\r\n" +
     "Date: <date>\r\n" +
     "X-Content-Type-Options: nosniff\r\n" +
-    `Content-Type: ${contentType}\r\n` +
-    `Content-Length: ${stats.size}\r\n` +
+    "Accept-Ranges: bytes\r\n" +
     `ETag: ${formatStrongEtag(stats)}\r\n` +
-    `Last-Modified: ${FIXTURE_LAST_MODIFIED}\r\n`
+    `Last-Modified: ${FIXTURE_LAST_MODIFIED}\r\n` +
+    // RFC 9111 §5.2.2: HTML is always revalidated; other files get the default max-age.
+    `Cache-Control: ${contentType.startsWith("text/html") ? "no-cache" : "public, max-age=60"}\r\n` +
+    `Content-Type: ${contentType}\r\n` +
+    `Content-Length: ${stats.size}\r\n`
   );
 }
 

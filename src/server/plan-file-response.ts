@@ -1,0 +1,185 @@
+import { close } from "node:fs";
+import { formatStrongEtag, hasPlausibleMtime } from "../conditional/etag.js";
+import { createBoundary, layoutMultipart } from "../conditional/multipart.js";
+import { evaluatePreconditions, type Validators } from "../conditional/preconditions.js";
+import { type ByteRange, evaluateIfRange, parseRange } from "../conditional/range.js";
+import { contentTypeForFileName } from "../files/mime.js";
+import type { VariantChoice } from "../files/select-variant.js";
+import { fieldValue } from "../http/headers.js";
+import { formatHttpDate } from "../http/http-date.js";
+import type { RequestHead } from "../http/request-types.js";
+import { type BodySegment, errorBody, type ResponsePlan, statusLine } from "./response-plan.js";
+
+/** Sent with every response that has content: never let a browser sniff a file into a more
+ * dangerous type than the one we name. */
+export const NOSNIFF_HEADER = "X-Content-Type-Options: nosniff\r\n";
+
+export interface FileResponseOptions {
+  /** Cache-Control value for a file, from its path below the root and its Content-Type. */
+  readonly cacheControl: (relativePath: string, contentType: string) => string;
+  /** Range-specs accepted in one Range field; more → the full file (abuse guard). */
+  readonly maxRanges: number;
+}
+
+export interface FileResponseRequest {
+  readonly request: RequestHead;
+  readonly method: "GET" | "HEAD";
+  readonly nowMs: number;
+  readonly dateLine: string;
+  /** The resource's path below the root ("docs/index.html") and its own file name. */
+  readonly relativePath: string;
+  readonly fileName: string;
+}
+
+/**
+ * Plans the answer for an opened file, in RFC 9110's order: validators → preconditions
+ * (§13.2.2: 412/304) → Range (§14: 206/416, GET only) → 200. Owns the representation's
+ * descriptor: it is closed here unless the plan streams it.
+ */
+export function planFileResponse(
+  input: FileResponseRequest,
+  choice: VariantChoice,
+  options: FileResponseOptions,
+): ResponsePlan {
+  const { request, method, nowMs, dateLine } = input;
+  const { fd, stats, coding } = choice.representation;
+  const isHead = method === "HEAD";
+  const validators: Validators = {
+    // Each representation (a sidecar is another file) has its own tag (RFC 9110 §8.8.3).
+    etag: formatStrongEtag(stats),
+    lastModifiedMs: hasPlausibleMtime(stats, nowMs) ? stats.mtimeMs : null,
+  };
+  const contentType = contentTypeForFileName(input.fileName);
+  const vary = choice.hasVariants ? "Vary: Accept-Encoding\r\n" : "";
+  // RFC 9110 §15.4.5: what a 304 must repeat from the 200 (ETag, Cache-Control, Vary, Date),
+  // plus Last-Modified, which guides cache updates.
+  let validatorHeaders = `ETag: ${validators.etag}\r\n`;
+  if (validators.lastModifiedMs !== null) {
+    validatorHeaders += `Last-Modified: ${formatHttpDate(validators.lastModifiedMs)}\r\n`;
+  }
+  validatorHeaders += `Cache-Control: ${options.cacheControl(input.relativePath, contentType)}\r\n`;
+  validatorHeaders += vary;
+
+  const fields = request.fields;
+  const outcome = evaluatePreconditions(
+    method,
+    {
+      ifMatch: fieldValue(fields, "if-match"),
+      ifNoneMatch: fieldValue(fields, "if-none-match"),
+      ifModifiedSince: fieldValue(fields, "if-modified-since"),
+      ifUnmodifiedSince: fieldValue(fields, "if-unmodified-since"),
+    },
+    validators,
+    nowMs,
+  );
+  if (outcome.kind === "not-modified") {
+    closeQuietly(fd);
+    return {
+      kind: "bytes",
+      status: 304,
+      head: statusLine(304) + dateLine + validatorHeaders,
+      body: null,
+    };
+  }
+  if (outcome.kind === "precondition-failed") {
+    closeQuietly(fd);
+    return planErrorWithHeaders(412, isHead, dateLine, vary);
+  }
+
+  const ranges = selectRanges(request, method, validators, stats.size, options.maxRanges);
+  if (ranges === "unsatisfiable") {
+    closeQuietly(fd);
+    // RFC 9110 §15.5.17: a 416 names the current length.
+    return planErrorWithHeaders(
+      416,
+      isHead,
+      dateLine,
+      `Content-Range: bytes */${stats.size}\r\n${vary}`,
+    );
+  }
+
+  let head =
+    dateLine +
+    NOSNIFF_HEADER +
+    "Accept-Ranges: bytes\r\n" +
+    validatorHeaders +
+    (coding === null ? "" : `Content-Encoding: ${coding}\r\n`);
+  let status = 200;
+  let segments: readonly BodySegment[];
+  if (ranges === null) {
+    head += `Content-Type: ${contentType}\r\nContent-Length: ${stats.size}\r\n`;
+    segments = [{ start: 0, length: stats.size }];
+  } else if (ranges.length === 1) {
+    const [range] = ranges as [ByteRange];
+    status = 206;
+    head +=
+      `Content-Type: ${contentType}\r\n` +
+      `Content-Range: bytes ${range.start}-${range.start + range.length - 1}/${stats.size}\r\n` +
+      `Content-Length: ${range.length}\r\n`;
+    segments = [range];
+  } else {
+    // RFC 9110 §14.6: several ranges travel as multipart/byteranges, each part with its own
+    // Content-Type and Content-Range; the boundary is random so no content can forge it.
+    const layout = layoutMultipart(ranges, stats.size, contentType, createBoundary());
+    status = 206;
+    head += `Content-Type: ${layout.contentType}\r\nContent-Length: ${layout.contentLength}\r\n`;
+    segments = layout.segments;
+  }
+  head = statusLine(status) + head;
+  if (isHead) {
+    // RFC 9110 §9.3.2: the same fields as GET, no content.
+    closeQuietly(fd);
+    return { kind: "bytes", status, head, body: null };
+  }
+  return { kind: "file", status, head, fd, segments };
+}
+
+/** RFC 9110 §14.2: Range applies to GET only; If-Range (§13.1.5) that does not match means
+ * "send it all". Returns the ranges to send, null for the whole file, or "unsatisfiable". */
+function selectRanges(
+  request: RequestHead,
+  method: "GET" | "HEAD",
+  validators: Validators,
+  sizeBytes: number,
+  maxRanges: number,
+): readonly ByteRange[] | null | "unsatisfiable" {
+  if (method !== "GET") return null;
+  const rangeField = fieldValue(request.fields, "range");
+  if (rangeField === null) return null;
+  const ifRange = fieldValue(request.fields, "if-range");
+  if (ifRange !== null && !evaluateIfRange(ifRange, validators)) return null;
+  const result = parseRange(rangeField, sizeBytes, maxRanges);
+  switch (result.kind) {
+    case "ranges":
+      return result.ranges;
+    case "unsatisfiable":
+      return "unsatisfiable";
+    case "ignore":
+      return null;
+  }
+}
+
+/** An error answer with a small HTML body and extra header lines. */
+export function planErrorWithHeaders(
+  status: number,
+  isHead: boolean,
+  dateLine: string,
+  extraHeaders: string,
+): ResponsePlan {
+  const body = errorBody(status);
+  const head =
+    statusLine(status) +
+    dateLine +
+    NOSNIFF_HEADER +
+    extraHeaders +
+    "Content-Type: text/html; charset=utf-8\r\n" +
+    `Content-Length: ${body.length}\r\n`;
+  return { kind: "bytes", status, head, body: isHead ? null : body };
+}
+
+export function closeQuietly(fd: number): void {
+  // Nothing useful can be done if close fails; the descriptor is released either way.
+  close(fd, ignoreError);
+}
+
+function ignoreError(): void {}
