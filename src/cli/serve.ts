@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_REQUEST_LINE_BYTES,
 } from "../http/limits.js";
 import { formatAddress } from "../net/listen.js";
+import { defaultMaxConnections } from "../server/fd-limit.js";
 import { createStreamLogger } from "../server/log.js";
 import {
   createStaticServer,
@@ -63,6 +64,8 @@ Timeouts
                              (default ${DEFAULT_GRACE_MS})
 
 Limits
+  --max-connections N        connections served at once; more get 503 and are closed
+                             (default: from the open-file limit, (limit - reserve) / 2)
   --max-request-line-bytes N longest request-line, else 414 (default ${DEFAULT_MAX_REQUEST_LINE_BYTES})
   --max-head-bytes N         largest request head, else 431 (default ${DEFAULT_MAX_HEAD_BYTES})
   --max-header-fields N      most header fields, else 431 (default ${DEFAULT_MAX_HEADER_FIELDS})
@@ -95,6 +98,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       "max-header-fields": { type: "string" },
       "max-body-bytes": { type: "string" },
       "max-ranges": { type: "string" },
+      "max-connections": { type: "string" },
       precompressed: { type: "string" },
       "no-precompressed": { type: "boolean" },
       "max-age": { type: "string" },
@@ -141,6 +145,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     maxAgeSeconds: int("max-age", 0, DEFAULT_MAX_AGE_SECONDS),
     immutableGlobs: values.immutable ?? [],
     maxRanges: int("max-ranges", 1, DEFAULT_MAX_RANGES),
+    maxConnections: int("max-connections", 1, defaultMaxConnections()),
     log: createStreamLogger(quiet ? null : process.stdout, process.stderr),
   });
 

@@ -62,6 +62,9 @@ export interface ConnectionEnvironment {
   readonly log: Logger;
   /** "Date: ...\r\n" for a clock reading, cached per second. */
   dateLine(nowMs: number): string;
+  /** Logs a recurring server-side condition (an fd shortage, a read error) at most once a
+   * second per message, so a flood of failing requests cannot flood the log. */
+  logRecurring(message: string): void;
   /** True once a graceful shutdown started: responses then close their connection. */
   isShuttingDown(): boolean;
   onClosed(connection: Connection): void;
@@ -324,8 +327,9 @@ export class Connection {
       return;
     }
     current.status = plan.status;
-    if (note !== undefined && (plan.status >= 500 || plan.status === 400)) {
-      this.env.log.error(`${this.remote} ${plan.status}: ${note}`);
+    if (note !== undefined) {
+      if (plan.status >= 500) this.env.logRecurring(`${plan.status}: ${note}`);
+      else if (plan.status === 400) this.env.log.error(`${this.remote} ${plan.status}: ${note}`);
     }
     if (this.env.isShuttingDown()) current.keepAlive = false;
     const head = `${plan.head}${connectionLine(current)}\r\n`;

@@ -21,7 +21,9 @@ import {
   type ConnectionTimeouts,
   type Logger,
 } from "./connection.js";
+import { defaultMaxConnections } from "./fd-limit.js";
 import { createStreamLogger } from "./log.js";
+import { createRateLimitedLog } from "./rate-limited-log.js";
 import { createStaticHandler } from "./static-handler.js";
 
 export const DEFAULT_PORT = 8080;
@@ -57,9 +59,21 @@ export interface StaticServerOptions {
   readonly immutableGlobs?: readonly string[];
   /** Range-specs accepted in one Range field (more → the full file); default 32. */
   readonly maxRanges?: number;
+  /** Connections served at once; more are answered 503 and closed. Default: what the process's
+   * descriptor limit can hold (see fd-limit.ts). */
+  readonly maxConnections?: number;
   /** Where access and error lines go; default: access lines dropped, errors to stderr. */
   readonly log?: Logger;
 }
+
+/** Sent to a connection beyond --max-connections: a valid answer the client can act on
+ * (RFC 9110 §15.6.4: 503 with Retry-After), without reading its request. */
+const BUSY_RESPONSE = Buffer.from(
+  "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+  "latin1",
+);
+/** A rejected connection is destroyed after this even if the client never closes. */
+const BUSY_LINGER_MS = 1000;
 
 export interface StaticServer {
   /** Checks the root, binds every address, and resolves with what was bound. */
@@ -69,6 +83,8 @@ export interface StaticServer {
   close(): Promise<void>;
   readonly addresses: readonly BoundAddress[];
   readonly connectionCount: number;
+  /** The --max-connections in force. */
+  readonly maxConnections: number;
 }
 
 export function createStaticServer(options: StaticServerOptions): StaticServer {
@@ -85,8 +101,12 @@ class StaticServerImpl implements StaticServer {
   private closing: Promise<void> | null = null;
   private onAllClosed: (() => void) | null = null;
   private env: ConnectionEnvironment | null = null;
+  private reportRateLimited: ((message: string, nowMs: number) => void) | null = null;
+  readonly maxConnections: number;
 
-  constructor(private readonly options: StaticServerOptions) {}
+  constructor(private readonly options: StaticServerOptions) {
+    this.maxConnections = options.maxConnections ?? defaultMaxConnections();
+  }
 
   get connectionCount(): number {
     return this.connections.size;
@@ -107,6 +127,8 @@ class StaticServerImpl implements StaticServer {
       maxAgeSeconds: options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS,
       immutableGlobs: options.immutableGlobs ?? [],
     });
+    const log = options.log ?? createStreamLogger(null, process.stderr);
+    this.reportRateLimited = createRateLimitedLog(log.error);
     this.env = {
       handler: createStaticHandler({
         root,
@@ -116,8 +138,9 @@ class StaticServerImpl implements StaticServer {
       }),
       parserLimits: { ...DEFAULT_PARSER_LIMITS, ...options.limits },
       timeouts,
-      log: options.log ?? createStreamLogger(null, process.stderr),
+      log,
       dateLine: (nowMs) => this.dates.at(nowMs),
+      logRecurring: (message) => this.reportRateLimited?.(message, Date.now()),
       isShuttingDown: () => this.shuttingDown,
       onClosed: (connection) => this.forget(connection),
     };
@@ -156,6 +179,9 @@ class StaticServerImpl implements StaticServer {
       const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
       try {
         const bound = await listenOn(server, { kind: "tcp", host, port: boundPort });
+        // Accept errors after start-up (EMFILE/ENFILE when libuv's reserve-descriptor trick
+        // fails): log, keep serving existing connections, never crash.
+        server.on("error", (error: NodeJS.ErrnoException) => this.onListenerError(error));
         this.listeners.push(server);
         this.addresses.push(bound);
         if (bound.kind === "tcp") boundPort = bound.port;
@@ -174,7 +200,28 @@ class StaticServerImpl implements StaticServer {
       socket.destroy();
       return;
     }
-    this.connections.add(new Connection(socket, env, Date.now()));
+    const nowMs = Date.now();
+    if (this.connections.size >= this.maxConnections) {
+      this.rejectBusy(socket, nowMs);
+      return;
+    }
+    this.connections.add(new Connection(socket, env, nowMs));
+  }
+
+  /** Past --max-connections: answer 503 at once and close; existing connections are unaffected. */
+  private rejectBusy(socket: Socket, nowMs: number): void {
+    this.reportRateLimited?.(
+      `max connections (${this.maxConnections}) reached: new connections answered 503`,
+      nowMs,
+    );
+    socket.on("error", ignoreError);
+    socket.resume(); // discard whatever it sends
+    socket.end(BUSY_RESPONSE);
+    setTimeout(() => socket.destroy(), BUSY_LINGER_MS).unref();
+  }
+
+  private onListenerError(error: NodeJS.ErrnoException): void {
+    this.reportRateLimited?.(`accept failed: ${error.code ?? error.message}`, Date.now());
   }
 
   private forget(connection: Connection): void {
@@ -214,3 +261,5 @@ class StaticServerImpl implements StaticServer {
     if (this.closing === null && !this.shuttingDown) this.addresses = [];
   }
 }
+
+function ignoreError(): void {}
