@@ -193,12 +193,25 @@ export class RequestParser {
       const lf = buf.indexOf(LF, this.pos + this.scanFrom);
       if (lf === -1 || lf >= this.end) return this.needMoreHead(lineStart);
       const lfOffset = lf - this.pos;
+      const endsInCrLf = lfOffset > lineStart && buf[lf - 1] === CR;
+      const contentEnd = endsInCrLf ? lfOffset - 1 : lfOffset;
+      // Limits first: they judge bytes that had already arrived, so the answer must not depend on
+      // whether the line end came in the same chunk (needMoreHead applies the same limits).
+      if (this.requestLine === null && contentEnd > limits.maxRequestLineBytes) {
+        return this.fail("REQUEST_LINE_TOO_LONG", false);
+      }
+      if (lfOffset + 1 > limits.maxHeadBytes) return this.fail("HEAD_TOO_LARGE", false);
+      if (
+        this.requestLine !== null &&
+        contentEnd > lineStart &&
+        this.head.fields.length / 2 >= limits.maxHeaderFields
+      ) {
+        return this.fail("TOO_MANY_FIELDS", false);
+      }
       // RFC 9112 §2.2: a bare LF as line terminator MAY be accepted; strict berth refuses it.
-      if (lfOffset === lineStart || buf[lf - 1] !== CR) return this.fail("BARE_LF", false);
-      const contentEnd = lfOffset - 1;
+      if (!endsInCrLf) return this.fail("BARE_LF", false);
       this.scanFrom = lfOffset + 1;
       this.lineStart = lfOffset + 1;
-      if (lfOffset + 1 > limits.maxHeadBytes) return this.fail("HEAD_TOO_LARGE", false);
 
       if (this.requestLine === null) {
         if (contentEnd === 0) {
@@ -212,18 +225,12 @@ export class RequestParser {
           this.lineStart = 0;
           continue;
         }
-        if (contentEnd > limits.maxRequestLineBytes) {
-          return this.fail("REQUEST_LINE_TOO_LONG", false);
-        }
         const line = this.parseRequestLine(contentEnd);
         if (typeof line === "string") return this.fail(line, false);
         this.requestLine = line;
         continue;
       }
       if (contentEnd === lineStart) return this.completeHead(lfOffset + 1);
-      if (this.head.fields.length / 2 >= limits.maxHeaderFields) {
-        return this.fail("TOO_MANY_FIELDS", false);
-      }
       // Each field line is checked as soon as it is complete: a bad line fails at once.
       const code = this.parseFieldLine(lineStart, contentEnd);
       if (code !== null) return this.fail(code, false);
