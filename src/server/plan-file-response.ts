@@ -86,7 +86,11 @@ export function planFileResponse(
     return planErrorWithHeaders(412, isHead, dateLine, vary);
   }
 
-  const ranges = selectRanges(request, method, validators, stats.size, options.maxRanges);
+  // RFC 9110 §8.4: Content-Encoding says how to decode the content into its Content-Type; beside
+  // multipart/byteranges it would claim the multipart itself is coded. A coded representation is
+  // therefore sent whole or as one range (RFC 9110 §14.2 lets a server ignore a Range).
+  const maxRanges = coding === null ? options.maxRanges : 1;
+  const ranges = selectRanges(request, method, validators, stats.size, maxRanges);
   if (ranges === "unsatisfiable") {
     closeQuietly(fd);
     // RFC 9110 §15.5.17: a 416 names the current length.
