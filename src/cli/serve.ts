@@ -13,10 +13,12 @@ import {
   DEFAULT_MAX_REQUEST_LINE_BYTES,
 } from "../http/limits.js";
 import { formatAddress } from "../net/listen.js";
+import { DEFAULT_MAX_PIPELINED_BYTES } from "../server/connection.js";
 import { defaultMaxConnections } from "../server/fd-limit.js";
 import { createStreamLogger } from "../server/log.js";
 import {
   createStaticServer,
+  DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_GRACE_MS,
   DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_KEEPALIVE_TIMEOUT_MS,
@@ -60,6 +62,8 @@ Timeouts
                              else 408 (default ${DEFAULT_HEADER_TIMEOUT_MS})
   --keepalive-timeout-ms N   close idle keep-alive connections after N ms (default ${DEFAULT_KEEPALIVE_TIMEOUT_MS})
   --send-timeout-ms N        drop a client that reads nothing for N ms (default ${DEFAULT_SEND_TIMEOUT_MS})
+  --body-timeout-ms N        a request body berth discards must arrive within N ms, else the
+                             connection closes (default ${DEFAULT_BODY_TIMEOUT_MS})
   --grace-ms N               on SIGINT/SIGTERM, wait up to N ms for responses in flight
                              (default ${DEFAULT_GRACE_MS})
 
@@ -69,6 +73,8 @@ Limits
   --max-request-line-bytes N longest request-line, else 414 (default ${DEFAULT_MAX_REQUEST_LINE_BYTES})
   --max-head-bytes N         largest request head, else 431 (default ${DEFAULT_MAX_HEAD_BYTES})
   --max-header-fields N      most header fields, else 431 (default ${DEFAULT_MAX_HEADER_FIELDS})
+  --max-pipelined-bytes N    pipelined input buffered while a response is in flight before
+                             berth stops reading (default ${DEFAULT_MAX_PIPELINED_BYTES})
   --max-body-bytes N         largest request body read and discarded, else 413 (default ${DEFAULT_MAX_BODY_BYTES})
 
 Output
@@ -93,6 +99,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       "header-timeout-ms": { type: "string" },
       "keepalive-timeout-ms": { type: "string" },
       "send-timeout-ms": { type: "string" },
+      "body-timeout-ms": { type: "string" },
+      "max-pipelined-bytes": { type: "string" },
       "max-request-line-bytes": { type: "string" },
       "max-head-bytes": { type: "string" },
       "max-header-fields": { type: "string" },
@@ -135,6 +143,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     headerTimeoutMs: int("header-timeout-ms", 1, DEFAULT_HEADER_TIMEOUT_MS),
     keepAliveTimeoutMs: int("keepalive-timeout-ms", 0, DEFAULT_KEEPALIVE_TIMEOUT_MS),
     sendTimeoutMs: int("send-timeout-ms", 1, DEFAULT_SEND_TIMEOUT_MS),
+    bodyTimeoutMs: int("body-timeout-ms", 1, DEFAULT_BODY_TIMEOUT_MS),
+    maxPipelinedBytes: int("max-pipelined-bytes", 1, DEFAULT_MAX_PIPELINED_BYTES),
     limits: {
       maxRequestLineBytes: int("max-request-line-bytes", 16, DEFAULT_MAX_REQUEST_LINE_BYTES),
       maxHeadBytes: int("max-head-bytes", 64, DEFAULT_MAX_HEAD_BYTES),

@@ -32,9 +32,10 @@ type DeadlineKind = "none" | "header" | "body" | "idle" | "send" | "linger";
  * reader can make berth hold to about this plus the socket's own buffer. */
 export const FILE_CHUNK_BYTES = 64 * 1024;
 
-/** While a response is in flight, pipelined bytes beyond this stop reading from the socket
- * until the queue drains: a client cannot make berth buffer an unbounded request backlog. */
-export const MAX_PIPELINED_BYTES = 64 * 1024;
+/** Default for --max-pipelined-bytes: while a response is in flight, pipelined bytes beyond this
+ * stop reading from the socket until the queue drains, so a client cannot make berth buffer an
+ * unbounded request backlog. 64 KiB holds hundreds of ordinary requests. */
+export const DEFAULT_MAX_PIPELINED_BYTES = 64 * 1024;
 
 /** How long a closing connection keeps reading (and discarding) input so that the last response
  * is not destroyed by a TCP reset (RFC 9112 §9.6). */
@@ -48,6 +49,9 @@ export interface ConnectionTimeouts {
   readonly keepAliveTimeoutMs: number;
   /** A client that accepts no response bytes for this long is dropped. */
   readonly sendTimeoutMs: number;
+  /** A request body berth is discarding must arrive within this, from when berth started
+   * waiting for it; else the connection closes (the request was already answered). */
+  readonly bodyTimeoutMs: number;
 }
 
 export interface Logger {
@@ -59,6 +63,8 @@ export interface ConnectionEnvironment {
   readonly handler: RequestHandler;
   readonly parserLimits: RequestParserLimits;
   readonly timeouts: ConnectionTimeouts;
+  /** Pipelined input buffered while a response is in flight before reading pauses. */
+  readonly maxPipelinedBytes: number;
   readonly log: Logger;
   /** "Date: ...\r\n" for a clock reading, cached per second. */
   dateLine(nowMs: number): string;
@@ -198,7 +204,7 @@ export class Connection {
     this.parser.push(chunk);
     if (this.state === "reading") {
       this.processInput();
-    } else if (this.parser.bufferedBytes > MAX_PIPELINED_BYTES) {
+    } else if (this.parser.bufferedBytes > this.env.maxPipelinedBytes) {
       this.pauseReading();
     }
   }
@@ -266,10 +272,10 @@ export class Connection {
       this.headStarted = false;
       this.setDeadline("idle", this.env.timeouts.keepAliveTimeoutMs);
     } else if (this.parser.isReadingBody) {
-      // A body to discard gets the header timeout too, counted from when we started waiting for
-      // it; the next head then starts its own clock.
+      // A body to discard has its own clock, counted from when we started waiting for it; the
+      // next head then starts a fresh header clock.
       this.headStarted = false;
-      if (this.deadline !== "body") this.setDeadline("body", this.env.timeouts.headerTimeoutMs);
+      if (this.deadline !== "body") this.setDeadline("body", this.env.timeouts.bodyTimeoutMs);
     } else if (!this.headStarted) {
       // RFC-independent slowloris defence: the clock starts at the head's first byte and
       // trickling more bytes does not extend it.

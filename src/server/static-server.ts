@@ -19,6 +19,7 @@ import {
   Connection,
   type ConnectionEnvironment,
   type ConnectionTimeouts,
+  DEFAULT_MAX_PIPELINED_BYTES,
   type Logger,
 } from "./connection.js";
 import { defaultMaxConnections } from "./fd-limit.js";
@@ -32,6 +33,7 @@ export const DEFAULT_GRACE_MS = 10_000;
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 5_000;
 export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 /** How often deadlines are checked: one timer for all connections instead of one per socket,
  * so timeouts fire within this much of their nominal time. */
 export const DEADLINE_SWEEP_INTERVAL_MS = 250;
@@ -49,6 +51,9 @@ export interface StaticServerOptions {
   readonly headerTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
   readonly sendTimeoutMs?: number;
+  readonly bodyTimeoutMs?: number;
+  /** Pipelined bytes buffered while a response is in flight before reading pauses; 64 KiB. */
+  readonly maxPipelinedBytes?: number;
   readonly limits?: Partial<RequestParserLimits>;
   /** Codings served from precompressed sidecars (`x.br`, `x.zst`, `x.gz`), in preference order;
    * [] turns them off. Default br, zstd, gzip. */
@@ -122,6 +127,7 @@ class StaticServerImpl implements StaticServer {
       headerTimeoutMs: options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
       sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
     };
     const cacheControl = createCacheControl({
       maxAgeSeconds: options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS,
@@ -138,6 +144,7 @@ class StaticServerImpl implements StaticServer {
       }),
       parserLimits: { ...DEFAULT_PARSER_LIMITS, ...options.limits },
       timeouts,
+      maxPipelinedBytes: options.maxPipelinedBytes ?? DEFAULT_MAX_PIPELINED_BYTES,
       log,
       dateLine: (nowMs) => this.dates.at(nowMs),
       logRecurring: (message) => this.reportRateLimited?.(message, Date.now()),

@@ -29,6 +29,8 @@ const HEADER_TIMEOUT_MS = 400;
 // Longer than the header timeout plus a sweep, so an idle close cannot be the header deadline.
 const KEEPALIVE_TIMEOUT_MS = 800;
 const SEND_TIMEOUT_MS = 500;
+// Distinct from the header timeout, so the test tells which clock closed a stalled body.
+const BODY_TIMEOUT_MS = 1200;
 /** How late a deadline may fire: one sweep interval, plus slack for a busy test machine. */
 const LATE_MS = DEADLINE_SWEEP_INTERVAL_MS + 400;
 /** The send clock starts once the socket's buffers are full, which takes a moment more to reach
@@ -51,6 +53,7 @@ before(async () => {
     headerTimeoutMs: HEADER_TIMEOUT_MS,
     keepAliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
     sendTimeoutMs: SEND_TIMEOUT_MS,
+    bodyTimeoutMs: BODY_TIMEOUT_MS,
   });
 });
 
@@ -137,18 +140,18 @@ describe("header and keep-alive timeouts", { concurrency: true }, () => {
     }
   });
 
-  test("a body that stops arriving after the answer: closed after the header timeout, no second response", async () => {
+  test("a body that stops arriving after the answer: closed after the body timeout, no second response", async () => {
     const connection = await RawConnection.open(running.port);
     try {
       // berth answers on the head and discards the body as it comes; 7 of its 10 bytes never do.
       connection.write("GET /digits.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
       await connection.waitForResponses(["GET"], 2000);
       const answeredMs = performance.now();
-      await connection.waitForServerGone(HEADER_TIMEOUT_MS + LATE_MS + 1000);
+      await connection.waitForServerGone(BODY_TIMEOUT_MS + LATE_MS + 1000);
       const got = describeOutcome(connection.received, connection.reset, connection.endedByServer);
       const want = "[200 Connection: undefined] 0 stray bytes, closed";
       assert.equal(got, want, `stalled body after the answer = ${got}, want ${want}`);
-      assertWithin("stalled body closed", connection.endedAtMs - answeredMs, HEADER_TIMEOUT_MS);
+      assertWithin("stalled body closed", connection.endedAtMs - answeredMs, BODY_TIMEOUT_MS);
     } finally {
       connection.destroy();
     }
