@@ -12,7 +12,8 @@ import {
   DEFAULT_MAX_HEADER_FIELDS,
   DEFAULT_MAX_REQUEST_LINE_BYTES,
 } from "../http/limits.js";
-import { formatAddress } from "../net/listen.js";
+import { formatAddress, LOOPBACK_HOSTS } from "../net/listen.js";
+import { type ListenSpec, parseListenTarget } from "../net/listen-target.js";
 import { DEFAULT_MAX_PIPELINED_BYTES } from "../server/connection.js";
 import { defaultMaxConnections } from "../server/fd-limit.js";
 import { createStreamLogger } from "../server/log.js";
@@ -35,6 +36,9 @@ export const SERVE_HELP = `${SERVE_USAGE}
 Serve the files under DIR (default: the current directory) over HTTP/1.1.
 
 Listening
+  --listen ADDR              where to listen, repeatable: PORT (loopback), HOST:PORT,
+                             [IPV6]:PORT or unix:/PATH. Replaces --host/--port.
+  --socket-mode MODE         permission bits of Unix socket files, octal (e.g. 660)
   --host H                   host name or IP literal to listen on; repeatable.
                              Default: loopback (127.0.0.1 and ::1). 0.0.0.0 or :: for all.
   --port N                   TCP port (default ${DEFAULT_PORT}); 0 picks a free port.
@@ -90,6 +94,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
+      listen: { type: "string", multiple: true },
+      "socket-mode": { type: "string" },
       host: { type: "string", multiple: true },
       port: { type: "string" },
       dotfiles: { type: "string" },
@@ -131,7 +137,10 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const quiet = values.quiet === true;
   const server = createStaticServer({
     root: positionals[0] ?? ".",
-    ...(values.host === undefined ? {} : { hosts: values.host }),
+    ...listenOptions(values.listen, values.host, values.port),
+    ...(values["socket-mode"] === undefined
+      ? {}
+      : { socketMode: parseMode(values["socket-mode"]) }),
     port,
     dotfiles: parseChoiceFlag("dotfiles", values.dotfiles ?? "deny", ["allow", "deny"] as const),
     symlinks: parseChoiceFlag("symlinks", values.symlinks ?? "contain", [
@@ -165,6 +174,33 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stdout.write(`berth: serving ${root} on ${urlOf(formatAddress(address))}\n`);
   }
   return waitForShutdown(server);
+}
+
+/** --listen is the general form; --host/--port the short one. Mixing them would be ambiguous. */
+function listenOptions(
+  listen: readonly string[] | undefined,
+  hosts: readonly string[] | undefined,
+  port: string | undefined,
+): { listen?: readonly ListenSpec[]; hosts?: readonly string[] } {
+  if (listen === undefined) return hosts === undefined ? {} : { hosts };
+  if (hosts !== undefined || port !== undefined) {
+    throw new UsageError("--listen cannot be combined with --host or --port");
+  }
+  const specs: ListenSpec[] = [];
+  for (const text of listen) {
+    const parsed = parseListenTarget(text, LOOPBACK_HOSTS);
+    if (parsed.kind === "error") throw new UsageError(parsed.message);
+    specs.push(parsed.spec);
+  }
+  return { listen: specs };
+}
+
+/** An octal permission mode such as 660 or 0660. */
+function parseMode(text: string): number {
+  if (!/^0?[0-7]{3}$/.test(text)) {
+    throw new UsageError(`--socket-mode expects octal permission bits like 660, got "${text}"`);
+  }
+  return Number.parseInt(text, 8);
 }
 
 function precompressedCodings(list: string | undefined, off: boolean): readonly Coding[] {

@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP, type Server } from "node:net";
+import { findListeningProcess } from "./port-owner.js";
 
 /**
  * Where a server listens. Every berth server takes the same targets; TCP ones are resolved to
@@ -51,7 +52,7 @@ export function listenOn(server: Server, target: ListenTarget): Promise<BoundAdd
       server.off("listening", onListening);
       const where =
         target.kind === "unix" ? `unix:${target.path}` : formatHostPort(target.host, target.port);
-      reject(new ListenError(`Cannot listen on ${where}: ${describeListenError(error)}`));
+      reject(new ListenError(`Cannot listen on ${where}: ${describeListenError(error, target)}`));
     };
     const onListening = (): void => {
       server.off("error", onError);
@@ -74,10 +75,16 @@ export function listenOn(server: Server, target: ListenTarget): Promise<BoundAdd
   });
 }
 
-function describeListenError(error: NodeJS.ErrnoException): string {
+function describeListenError(error: NodeJS.ErrnoException, target: ListenTarget): string {
   switch (error.code) {
-    case "EADDRINUSE":
-      return "address already in use (another process is listening there; pick another port with --port, or --port 0 for any free one)";
+    case "EADDRINUSE": {
+      if (target.kind === "unix") return "address already in use";
+      // libuv sets SO_REUSEADDR on listening sockets, so a TIME_WAIT leftover never blocks a
+      // bind: the port has a live listener.
+      const owner = findListeningProcess(target.port);
+      const who = owner === null ? "another process" : `process ${owner.pid} (${owner.name})`;
+      return `address already in use: ${who} is listening there (not a TIME_WAIT leftover: berth sets SO_REUSEADDR); pick another port with --port, or --port 0 for any free one`;
+    }
     case "EACCES":
     case "EPERM":
       return "permission denied (ports below 1024 need privileges; use a port of 1024 or more)";

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { DEFAULT_MAX_RANGES } from "../conditional/range.js";
 import { type Coding, DEFAULT_PRECOMPRESSED_CODINGS } from "../files/accept-encoding.js";
@@ -11,10 +12,13 @@ import {
   type BoundAddress,
   isAddressUnavailable,
   ListenError,
+  type ListenTarget,
   LOOPBACK_HOSTS,
   listenOn,
   resolveListenHosts,
 } from "../net/listen.js";
+import type { ListenSpec } from "../net/listen-target.js";
+import { prepareUnixSocketPath, setUnixSocketMode } from "../net/unix-socket.js";
 import {
   Connection,
   type ConnectionEnvironment,
@@ -41,6 +45,10 @@ export const DEADLINE_SWEEP_INTERVAL_MS = 250;
 export interface StaticServerOptions {
   /** The directory to serve. */
   readonly root: string;
+  /** Where to listen (--listen); when given, hosts and port are not used. */
+  readonly listen?: readonly ListenSpec[];
+  /** Permission bits for Unix socket files, e.g. 0o660; default: the umask decides. */
+  readonly socketMode?: number;
   /** Host names or literals to listen on; default 127.0.0.1 and ::1. */
   readonly hosts?: readonly string[];
   /** TCP port; 0 picks a free one (the same one on every host). Default 8080. */
@@ -99,6 +107,7 @@ export function createStaticServer(options: StaticServerOptions): StaticServer {
 class StaticServerImpl implements StaticServer {
   addresses: BoundAddress[] = [];
   private readonly listeners: Server[] = [];
+  private readonly unixPaths: string[] = [];
   private readonly connections = new Set<Connection>();
   private readonly dates = new SecondCache((ms) => `Date: ${formatHttpDate(ms)}\r\n`);
   private sweeper: NodeJS.Timeout | null = null;
@@ -152,7 +161,7 @@ class StaticServerImpl implements StaticServer {
       onClosed: (connection) => this.forget(connection),
     };
     try {
-      await this.bindAll(options.hosts ?? LOOPBACK_HOSTS, options.port ?? DEFAULT_PORT);
+      await this.bindAll();
     } catch (error) {
       this.stopListening();
       throw error;
@@ -162,43 +171,74 @@ class StaticServerImpl implements StaticServer {
     return this.addresses;
   }
 
-  private async bindAll(hosts: readonly string[], port: number): Promise<void> {
-    const usingDefaultHosts = this.options.hosts === undefined;
+  /** What to bind: --listen specs, else --host/--port as one group sharing a port. */
+  private listenSpecs(): readonly ListenSpec[] {
+    const { options } = this;
+    if (options.listen !== undefined) return options.listen;
+    const hosts = options.hosts ?? LOOPBACK_HOSTS;
+    return [{ kind: "tcp", hosts, port: options.port ?? DEFAULT_PORT }];
+  }
+
+  private async bindAll(): Promise<void> {
+    // Without any explicit address, the default pair includes ::1: a machine without IPv6
+    // serves on 127.0.0.1 alone.
+    const skipUnavailable = this.options.listen === undefined && this.options.hosts === undefined;
+    for (const spec of this.listenSpecs()) {
+      if (spec.kind === "unix") await this.bindUnix(spec.path);
+      else await this.bindTcpGroup(spec.hosts, spec.port, skipUnavailable);
+    }
+    if (this.addresses.length === 0) throw new ListenError("Cannot listen: no address to bind");
+  }
+
+  private async bindUnix(path: string): Promise<void> {
+    await prepareUnixSocketPath(path);
+    const bound = await this.bindOne({ kind: "unix", path });
+    this.unixPaths.push(path);
+    if (this.options.socketMode !== undefined)
+      await setUnixSocketMode(path, this.options.socketMode);
+    this.addresses.push(bound);
+  }
+
+  /** Binds every address of the hosts on one port. With port 0 the first bind picks the port and
+   * the others reuse it; another process may hold that port on a second address, so a few fresh
+   * picks are tried. */
+  private async bindTcpGroup(hosts: readonly string[], port: number, skipUnavailable: boolean) {
     const addresses: string[] = [];
     for (const host of hosts) addresses.push(...(await resolveListenHosts(host)));
-    // With port 0 the first bind picks the port and the others reuse it; another process may hold
-    // that port on a second address, so a few fresh picks are tried.
     const attempts = port === 0 && addresses.length > 1 ? 5 : 1;
     for (let attempt = 1; ; attempt++) {
+      const bound: BoundAddress[] = [];
+      const listenersBefore = this.listeners.length;
       try {
-        await this.bindAddresses(addresses, port, usingDefaultHosts);
+        let boundPort = port;
+        for (const host of addresses) {
+          try {
+            const address = await this.bindOne({ kind: "tcp", host, port: boundPort });
+            bound.push(address);
+            if (address.kind === "tcp") boundPort = address.port;
+          } catch (error) {
+            if (skipUnavailable && isAddressUnavailable(error) && bound.length > 0) continue;
+            throw error;
+          }
+        }
+        this.addresses.push(...bound);
         return;
       } catch (error) {
-        this.stopListening();
+        // Undo this group's binds only, then try a fresh port (or give up).
+        for (const server of this.listeners.splice(listenersBefore)) server.close();
         if (attempt >= attempts || !(error instanceof ListenError)) throw error;
       }
     }
   }
 
-  private async bindAddresses(addresses: string[], port: number, skipUnavailable: boolean) {
-    let boundPort = port;
-    for (const host of addresses) {
-      const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-      try {
-        const bound = await listenOn(server, { kind: "tcp", host, port: boundPort });
-        // Accept errors after start-up (EMFILE/ENFILE when libuv's reserve-descriptor trick
-        // fails): log, keep serving existing connections, never crash.
-        server.on("error", (error: NodeJS.ErrnoException) => this.onListenerError(error));
-        this.listeners.push(server);
-        this.addresses.push(bound);
-        if (bound.kind === "tcp") boundPort = bound.port;
-      } catch (error) {
-        // The default pair includes ::1; a machine without IPv6 serves on 127.0.0.1 alone.
-        if (skipUnavailable && isAddressUnavailable(error) && this.addresses.length > 0) continue;
-        throw error;
-      }
-    }
-    if (this.addresses.length === 0) throw new ListenError("Cannot listen: no address to bind");
+  private async bindOne(target: ListenTarget): Promise<BoundAddress> {
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    const bound = await listenOn(server, target);
+    // Accept errors after start-up (EMFILE/ENFILE when libuv's reserve-descriptor trick fails):
+    // log, keep serving existing connections, never crash.
+    server.on("error", (error: NodeJS.ErrnoException) => this.onListenerError(error));
+    this.listeners.push(server);
+    return bound;
   }
 
   private accept(socket: Socket): void {
@@ -265,6 +305,8 @@ class StaticServerImpl implements StaticServer {
   private stopListening(): void {
     for (const server of this.listeners) server.close();
     this.listeners.length = 0;
+    // Our socket files go with the listeners (a later run would find them stale anyway).
+    for (const path of this.unixPaths.splice(0)) rmSync(path, { force: true });
     if (this.closing === null && !this.shuttingDown) this.addresses = [];
   }
 }

@@ -90,7 +90,8 @@ describe("berth serve: cannot listen", () => {
       exitCode: 1,
       usage: false,
       message: new RegExp(
-        `^berth: Cannot listen on 127\\.0\\.0\\.1:${port}: address already in use .*--port`,
+        // This test process holds the port: berth names it (Linux /proc).
+        `^berth: Cannot listen on 127\\.0\\.0\\.1:${port}: address already in use: process ${process.pid} \\(.*\\) is listening there .*--port`,
       ),
     };
     assertOneLineError(await runCli(want.args), want);
