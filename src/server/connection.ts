@@ -337,7 +337,9 @@ export class Connection {
       if (plan.status >= 500) this.env.logRecurring(`${plan.status}: ${note}`);
       else if (plan.status === 400) this.env.log.error(`${this.remote} ${plan.status}: ${note}`);
     }
-    if (this.env.isShuttingDown()) current.keepAlive = false;
+    // Shutting down: requests already received are still answered, and only the answer to the
+    // last of them says Connection: close (awaitMoreInput closes the idle connection after it).
+    if (this.env.isShuttingDown() && this.parser.bufferedBytes === 0) current.keepAlive = false;
     const head = `${plan.head}${connectionLine(current)}\r\n`;
 
     if (plan.kind === "bytes") {
