@@ -36,7 +36,11 @@ export type FrameDecoderErrorCode = "FRAME_TOO_LARGE";
 export type FrameResult =
   | { readonly kind: "need-more" }
   | { readonly kind: "frame"; readonly frame: Frame }
-  | { readonly kind: "error"; readonly code: FrameDecoderErrorCode; readonly declaredBytes: number };
+  | {
+      readonly kind: "error";
+      readonly code: FrameDecoderErrorCode;
+      readonly declaredBytes: number;
+    };
 
 export interface FrameDecoderOptions {
   /** Largest payload accepted; a header declaring more → FRAME_TOO_LARGE. */
