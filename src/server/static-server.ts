@@ -1,5 +1,4 @@
-import { rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { DEFAULT_MAX_RANGES } from "../conditional/range.js";
 import { type Coding, DEFAULT_PRECOMPRESSED_CODINGS } from "../files/accept-encoding.js";
 import { createCacheControl, DEFAULT_MAX_AGE_SECONDS } from "../files/cache-control.js";
@@ -8,17 +7,9 @@ import type { DotfilePolicy } from "../files/resolve-path.js";
 import { formatHttpDate, SecondCache } from "../http/http-date.js";
 import { DEFAULT_PARSER_LIMITS } from "../http/request-parser.js";
 import type { RequestParserLimits } from "../http/request-types.js";
-import {
-  type BoundAddress,
-  isAddressUnavailable,
-  ListenError,
-  type ListenTarget,
-  LOOPBACK_HOSTS,
-  listenOn,
-  resolveListenHosts,
-} from "../net/listen.js";
+import { type BoundListeners, bindListeners } from "../net/bind-listeners.js";
+import { type BoundAddress, LOOPBACK_HOSTS } from "../net/listen.js";
 import type { ListenSpec } from "../net/listen-target.js";
-import { prepareUnixSocketPath, setUnixSocketMode } from "../net/unix-socket.js";
 import {
   Connection,
   type ConnectionEnvironment,
@@ -106,8 +97,7 @@ export function createStaticServer(options: StaticServerOptions): StaticServer {
 
 class StaticServerImpl implements StaticServer {
   addresses: BoundAddress[] = [];
-  private readonly listeners: Server[] = [];
-  private readonly unixPaths: string[] = [];
+  private bound: BoundListeners | null = null;
   private readonly connections = new Set<Connection>();
   private readonly dates = new SecondCache((ms) => `Date: ${formatHttpDate(ms)}\r\n`);
   private sweeper: NodeJS.Timeout | null = null;
@@ -180,65 +170,17 @@ class StaticServerImpl implements StaticServer {
   }
 
   private async bindAll(): Promise<void> {
-    // Without any explicit address, the default pair includes ::1: a machine without IPv6
-    // serves on 127.0.0.1 alone.
-    const skipUnavailable = this.options.listen === undefined && this.options.hosts === undefined;
-    for (const spec of this.listenSpecs()) {
-      if (spec.kind === "unix") await this.bindUnix(spec.path);
-      else await this.bindTcpGroup(spec.hosts, spec.port, skipUnavailable);
-    }
-    if (this.addresses.length === 0) throw new ListenError("Cannot listen: no address to bind");
-  }
-
-  private async bindUnix(path: string): Promise<void> {
-    await prepareUnixSocketPath(path);
-    const bound = await this.bindOne({ kind: "unix", path });
-    this.unixPaths.push(path);
-    if (this.options.socketMode !== undefined)
-      await setUnixSocketMode(path, this.options.socketMode);
-    this.addresses.push(bound);
-  }
-
-  /** Binds every address of the hosts on one port. With port 0 the first bind picks the port and
-   * the others reuse it; another process may hold that port on a second address, so a few fresh
-   * picks are tried. */
-  private async bindTcpGroup(hosts: readonly string[], port: number, skipUnavailable: boolean) {
-    const addresses: string[] = [];
-    for (const host of hosts) addresses.push(...(await resolveListenHosts(host)));
-    const attempts = port === 0 && addresses.length > 1 ? 5 : 1;
-    for (let attempt = 1; ; attempt++) {
-      const bound: BoundAddress[] = [];
-      const listenersBefore = this.listeners.length;
-      try {
-        let boundPort = port;
-        for (const host of addresses) {
-          try {
-            const address = await this.bindOne({ kind: "tcp", host, port: boundPort });
-            bound.push(address);
-            if (address.kind === "tcp") boundPort = address.port;
-          } catch (error) {
-            if (skipUnavailable && isAddressUnavailable(error) && bound.length > 0) continue;
-            throw error;
-          }
-        }
-        this.addresses.push(...bound);
-        return;
-      } catch (error) {
-        // Undo this group's binds only, then try a fresh port (or give up).
-        for (const server of this.listeners.splice(listenersBefore)) server.close();
-        if (attempt >= attempts || !(error instanceof ListenError)) throw error;
-      }
-    }
-  }
-
-  private async bindOne(target: ListenTarget): Promise<BoundAddress> {
-    const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-    const bound = await listenOn(server, target);
-    // Accept errors after start-up (EMFILE/ENFILE when libuv's reserve-descriptor trick fails):
-    // log, keep serving existing connections, never crash.
-    server.on("error", (error: NodeJS.ErrnoException) => this.onListenerError(error));
-    this.listeners.push(server);
-    return bound;
+    this.bound = await bindListeners(this.listenSpecs(), {
+      createServer: () => createServer({ allowHalfOpen: true }, (socket) => this.accept(socket)),
+      ...(this.options.socketMode === undefined ? {} : { socketMode: this.options.socketMode }),
+      // Without any explicit address, the default pair includes ::1: a machine without IPv6
+      // serves on 127.0.0.1 alone.
+      skipUnavailable: this.options.listen === undefined && this.options.hosts === undefined,
+      // Accept errors after start-up (EMFILE/ENFILE when libuv's reserve-descriptor trick
+      // fails): log, keep serving existing connections, never crash.
+      onListenerError: (error) => this.onListenerError(error),
+    });
+    this.addresses = [...this.bound.addresses];
   }
 
   private accept(socket: Socket): void {
@@ -303,10 +245,8 @@ class StaticServerImpl implements StaticServer {
   }
 
   private stopListening(): void {
-    for (const server of this.listeners) server.close();
-    this.listeners.length = 0;
-    // Our socket files go with the listeners (a later run would find them stale anyway).
-    for (const path of this.unixPaths.splice(0)) rmSync(path, { force: true });
+    this.bound?.close();
+    this.bound = null;
     if (this.closing === null && !this.shuttingDown) this.addresses = [];
   }
 }
