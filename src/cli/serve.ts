@@ -27,6 +27,7 @@ import {
   DEFAULT_SEND_TIMEOUT_MS,
 } from "../server/static-server.js";
 import { parseChoiceFlag, parseIntegerFlag, UsageError } from "./args.js";
+import { waitForShutdown } from "./signals.js";
 
 export const SERVE_USAGE =
   "Usage: berth serve [DIR] [--host H] [--port N] [--dotfiles allow|deny] [--symlinks contain|follow|deny] [--quiet] [options]";
@@ -218,28 +219,4 @@ function precompressedCodings(list: string | undefined, off: boolean): readonly 
 
 function urlOf(hostPort: string): string {
   return hostPort.startsWith("unix:") ? hostPort : `http://${hostPort}/`;
-}
-
-/** SIGINT/SIGTERM: graceful close, exit 0; a second signal exits at once. */
-function waitForShutdown(server: { close(): Promise<void> }): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        process.stderr.write(`berth: ${signal} again, exiting now\n`);
-        process.exit(signal === "SIGINT" ? 130 : 143);
-      }
-      stopping = true;
-      process.stderr.write(
-        `berth: ${signal}, finishing responses in flight (send it again to exit now)\n`,
-      );
-      server.close().then(() => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        resolve(0);
-      });
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
 }
