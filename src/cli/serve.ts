@@ -14,6 +14,7 @@ import {
 } from "../http/limits.js";
 import { formatAddress, LOOPBACK_HOSTS } from "../net/listen.js";
 import { type ListenSpec, parseListenTarget } from "../net/listen-target.js";
+import { createStreamTracer } from "../net/trace.js";
 import { DEFAULT_MAX_PIPELINED_BYTES } from "../server/connection.js";
 import { defaultMaxConnections } from "../server/fd-limit.js";
 import { createStreamLogger } from "../server/log.js";
@@ -84,6 +85,9 @@ Limits
 
 Output
   --quiet                    no access log (errors still go to stderr)
+  --trace                    a line per socket event on stderr: accepted, each read as it
+                             arrived, requests parsed, writes (partial: waiting for drain),
+                             half-close, and why each connection closed
   -h, --help                 this help`;
 
 const INT_MAX = 2 ** 31 - 1;
@@ -102,6 +106,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       dotfiles: { type: "string" },
       symlinks: { type: "string" },
       quiet: { type: "boolean" },
+      trace: { type: "boolean" },
       "grace-ms": { type: "string" },
       "header-timeout-ms": { type: "string" },
       "keepalive-timeout-ms": { type: "string" },
@@ -167,6 +172,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     maxRanges: int("max-ranges", 1, DEFAULT_MAX_RANGES),
     maxConnections: int("max-connections", 1, defaultMaxConnections()),
     log: createStreamLogger(quiet ? null : process.stdout, process.stderr),
+    ...(values.trace === true ? { trace: createStreamTracer(process.stderr) } : {}),
   });
 
   const addresses = await server.listen();

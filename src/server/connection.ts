@@ -4,6 +4,7 @@ import { formatLogDate, SecondCache } from "../http/http-date.js";
 import { type ParseErrorCode, statusForParseError } from "../http/parse-error.js";
 import { RequestParser } from "../http/request-parser.js";
 import type { RequestHead, RequestParserLimits } from "../http/request-types.js";
+import type { CloseReason, Tracer } from "../net/trace.js";
 import type { BodySegment, ResponsePlan } from "./response-plan.js";
 import { type HandlerContext, planError, type RequestHandler } from "./static-handler.js";
 
@@ -71,6 +72,8 @@ export interface ConnectionEnvironment {
   /** Logs a recurring server-side condition (an fd shortage, a read error) at most once a
    * second per message, so a flood of failing requests cannot flood the log. */
   logRecurring(message: string): void;
+  /** --trace: a line per socket event, or null (then no trace line is ever built). */
+  readonly trace: Tracer | null;
   /** True once a graceful shutdown started: responses then close their connection. */
   isShuttingDown(): boolean;
   onClosed(connection: Connection): void;
@@ -119,6 +122,7 @@ function newInFlight(request: RequestHead | null, startMs: number, keepAlive: bo
 const NO_SEGMENTS: readonly BodySegment[] = [];
 
 const logDates = new SecondCache(formatLogDate);
+let nextConnectionId = 1;
 
 export class Connection {
   state: ConnectionState = "reading";
@@ -131,6 +135,9 @@ export class Connection {
   private peerEnded = false;
   private headStarted = false;
   private processing = false;
+  private closeReason: CloseReason | null = null;
+  /** Numbers connections in trace lines. */
+  readonly id = nextConnectionId++;
 
   constructor(
     private readonly socket: Socket,
@@ -148,6 +155,7 @@ export class Connection {
     socket.on("drain", () => this.onDrain());
     socket.on("error", (error: NodeJS.ErrnoException) => this.onSocketError(error));
     socket.on("close", () => this.onSocketClose());
+    env.trace?.(this.id, `accepted from ${peerName(socket)}`);
   }
 
   /** Idle means a graceful shutdown may close it at once: no request started or in flight. */
@@ -162,9 +170,10 @@ export class Connection {
       case "header":
         if (this.parser.isIdle) {
           // Nothing was sent: close quietly, as nginx does, rather than answer a non-request.
-          this.closeGracefully();
+          this.closeGracefully("header timeout");
         } else {
           this.env.log.error(`${this.remote} request head not received in time: 408`);
+          this.closeReason = "header timeout";
           this.respondWithError(408);
         }
         return;
@@ -172,34 +181,39 @@ export class Connection {
         // The request was answered when its head arrived; its body stopped coming. A 408 now
         // would be a second response to one request (RFC 9112 §9.3.2): close without one.
         this.env.log.error(`${this.remote} request body not received in time: closing`);
-        this.closeGracefully();
+        this.closeGracefully("body timeout");
         return;
       case "idle":
-        this.closeGracefully();
+        this.closeGracefully("keep-alive timeout");
         return;
       case "send":
         this.env.log.error(`${this.remote} stopped reading the response: dropped`);
-        this.socket.destroy();
+        this.destroyFor("send timeout");
         return;
       case "linger":
-        this.socket.destroy();
+        this.destroyFor(this.closeReason ?? "Connection: close");
         return;
     }
   }
 
   /** Graceful shutdown: close now if idle, otherwise after the response in flight. */
   shutdown(): void {
-    if (this.isIdle) this.closeGracefully();
+    if (this.isIdle) this.closeGracefully("shutdown");
   }
 
+  /** Grace period over: the connection goes, whatever it was doing. */
   destroy(): void {
-    this.socket.destroy();
+    this.destroyFor("shutdown");
   }
 
   // ---------------------------------------------------------------------------------------------
   // Input
 
   private onData(chunk: Buffer): void {
+    this.env.trace?.(
+      this.id,
+      `read ${chunk.length} B${this.state === "closing" ? " (discarded)" : ""}`,
+    );
     if (this.state === "closing" || this.state === "closed") return; // lingering: discard
     this.parser.push(chunk);
     if (this.state === "reading") {
@@ -211,6 +225,7 @@ export class Connection {
 
   private onPeerEnd(): void {
     this.peerEnded = true;
+    this.env.trace?.(this.id, "peer FIN (half-close)");
     if (this.state === "closing") {
       // Both directions are done: release the socket once our last bytes are flushed.
       if (this.socket.writableFinished) this.socket.destroy();
@@ -258,14 +273,14 @@ export class Connection {
       if (!this.parser.isIdle) {
         this.env.log.error(`${this.remote} closed the connection inside a request`);
       }
-      this.closeGracefully();
+      this.closeGracefully("peer FIN");
       return;
     }
     if (this.parser.isIdle && this.env.isShuttingDown()) {
       // Shutting down: requests already received were answered (with Connection: close once the
       // shutdown began); a connection with nothing left to answer closes now, even when the last
       // response's head went out before the shutdown and did not say so.
-      this.closeGracefully();
+      this.closeGracefully("shutdown");
       return;
     }
     if (this.parser.isIdle) {
@@ -290,11 +305,13 @@ export class Connection {
       // The request was already answered; its body's framing is broken, so the stream position
       // of any next request is unknown: close without a second response.
       this.env.log.error(`${this.remote} bad request body framing (${code}): closing`);
-      this.closeGracefully();
+      this.closeGracefully("body framing error");
       return;
     }
     const status = statusForParseError(code);
     this.env.log.error(`${this.remote} bad request (${code}): ${status}`);
+    this.env.trace?.(this.id, `parse error ${code}: ${status}`);
+    this.closeReason = "parse error";
     this.respondWithError(status);
   }
 
@@ -303,6 +320,10 @@ export class Connection {
 
   private startRequest(request: RequestHead): void {
     const nowMs = Date.now();
+    this.env.trace?.(
+      this.id,
+      `request ${request.method} ${request.target} ${request.versionText} (${request.headBytes} B head)`,
+    );
     this.headStarted = false;
     this.state = "responding";
     this.setDeadline("none", 0);
@@ -424,7 +445,7 @@ export class Connection {
         // promised padded with garbage; the only honest end is to close the connection.
         const why = error === null ? "file truncated while sending" : `read failed: ${error.code}`;
         this.env.log.error(`${this.remote} ${why}: connection closed`);
-        this.socket.destroy();
+        this.destroyFor("file error");
         return;
       }
       current.position += bytesRead;
@@ -440,6 +461,7 @@ export class Connection {
   }
 
   private onDrain(): void {
+    this.env.trace?.(this.id, "drain");
     if (this.deadline === "send") this.setDeadline("none", 0);
     if (this.state === "responding" && this.current !== null && this.current.fd !== -1) {
       this.produceBody(this.current);
@@ -453,6 +475,10 @@ export class Connection {
     if (this.socket.destroyed) return false;
     const flushed = this.socket.write(data);
     if (!flushed) this.setDeadline("send", this.env.timeouts.sendTimeoutMs);
+    this.env.trace?.(
+      this.id,
+      `write ${data.length} B${flushed ? "" : `, socket buffer full (${this.socket.writableLength} B queued): waiting for drain`}`,
+    );
     return flushed;
   }
 
@@ -462,7 +488,9 @@ export class Connection {
     this.logAccess(current);
     this.current = null;
     if (!current.keepAlive) {
-      this.closeGracefully();
+      this.closeGracefully(
+        this.closeReason ?? (this.env.isShuttingDown() ? "shutdown" : "Connection: close"),
+      );
       return;
     }
     this.state = "reading";
@@ -483,8 +511,10 @@ export class Connection {
   // Closing
 
   /** Ends our side (after pending writes) and lingers briefly, discarding input. */
-  private closeGracefully(): void {
+  private closeGracefully(reason: CloseReason): void {
     if (this.state === "closing" || this.state === "closed") return;
+    this.closeReason ??= reason;
+    this.env.trace?.(this.id, `closing: ${reason} (FIN sent, lingering)`);
     this.state = "closing";
     this.setDeadline("linger", LINGER_MS);
     this.resumeReading();
@@ -495,9 +525,18 @@ export class Connection {
     }
   }
 
+  /** Ends the connection at once (no FIN handshake), naming why. */
+  private destroyFor(reason: CloseReason): void {
+    this.closeReason ??= reason;
+    this.env.trace?.(this.id, `destroying: ${reason}`);
+    this.socket.destroy();
+  }
+
   private onSocketError(error: NodeJS.ErrnoException): void {
     // Resets and broken pipes are a client's right; other errors are worth a line.
     const code = error.code ?? "";
+    this.closeReason ??= code === "ECONNRESET" || code === "EPIPE" ? "peer reset" : "socket error";
+    this.env.trace?.(this.id, `socket error ${code || error.message}`);
     if (code !== "ECONNRESET" && code !== "EPIPE" && code !== "ERR_STREAM_DESTROYED") {
       this.env.log.error(`${this.remote} socket error: ${error.code ?? error.message}`);
     }
@@ -505,6 +544,7 @@ export class Connection {
 
   private onSocketClose(): void {
     if (this.state === "closed") return;
+    this.env.trace?.(this.id, `closed (${this.closeReason ?? "peer FIN"})`);
     this.state = "closed";
     this.deadline = "none";
     const current = this.current;
@@ -546,6 +586,12 @@ export class Connection {
       `${this.remote} - - [${logDates.at(current.startMs)}] "${requestLine}" ${current.status} ${bytes}`,
     );
   }
+}
+
+function peerName(socket: Socket): string {
+  if (socket.remoteAddress === undefined) return "a Unix socket peer";
+  const host = socket.remoteFamily === "IPv6" ? `[${socket.remoteAddress}]` : socket.remoteAddress;
+  return `${host}:${socket.remotePort}`;
 }
 
 /** RFC 9112 §9.6: say "close" when we will close; HTTP/1.0 needs keep-alive spelled out. */

@@ -10,6 +10,7 @@ import type { RequestParserLimits } from "../http/request-types.js";
 import { type BoundListeners, bindListeners } from "../net/bind-listeners.js";
 import { type BoundAddress, LOOPBACK_HOSTS } from "../net/listen.js";
 import type { ListenSpec } from "../net/listen-target.js";
+import type { Tracer } from "../net/trace.js";
 import {
   Connection,
   type ConnectionEnvironment,
@@ -68,6 +69,8 @@ export interface StaticServerOptions {
   readonly maxConnections?: number;
   /** Where access and error lines go; default: access lines dropped, errors to stderr. */
   readonly log?: Logger;
+  /** --trace: a line per socket event; default none. */
+  readonly trace?: Tracer;
 }
 
 /** Sent to a connection beyond --max-connections: a valid answer the client can act on
@@ -147,6 +150,7 @@ class StaticServerImpl implements StaticServer {
       log,
       dateLine: (nowMs) => this.dates.at(nowMs),
       logRecurring: (message) => this.reportRateLimited?.(message, Date.now()),
+      trace: options.trace ?? null,
       isShuttingDown: () => this.shuttingDown,
       onClosed: (connection) => this.forget(connection),
     };

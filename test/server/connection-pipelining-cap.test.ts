@@ -72,6 +72,7 @@ function openConnection(maxPipelinedBytes: number) {
     log: SILENT_LOGGER,
     dateLine: () => "",
     logRecurring: () => {},
+    trace: null,
     isShuttingDown: () => false,
     onClosed: () => {},
   };

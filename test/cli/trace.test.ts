@@ -1,0 +1,73 @@
+/**
+ * `berth serve --trace`: one line per socket event on stderr, in the order they happened, with the
+ * reason each connection closed; nothing of it without the flag.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { killAllCliProcesses, startCli } from "../helpers/cli-process.js";
+import { exchange } from "../helpers/raw-client.js";
+import { makeTempDir, removeTempDir, writeTree } from "../helpers/temp-dir.js";
+
+let root = "";
+
+before(async () => {
+  root = await makeTempDir("berth-trace-");
+  await writeTree(root, { "digits.txt": "0123456789" });
+});
+
+after(async () => {
+  killAllCliProcesses();
+  await removeTempDir(root);
+});
+
+const PIPELINED =
+  "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /digits.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+
+/** The trace lines of one connection, without the time and id columns. */
+function eventsOf(stderr: string): string[] {
+  return stderr
+    .split("\n")
+    .filter((line) => line.startsWith("trace "))
+    .map((line) => line.replace(/^trace \d\d:\d\d:\d\d\.\d{3} #\d+ /, ""));
+}
+
+async function traceOf(args: readonly string[]): Promise<string[]> {
+  const cli = startCli(["serve", root, "--listen", "127.0.0.1:0", "--quiet", ...args]);
+  const [url] = await cli.waitForUrls(1);
+  assert.ok(url !== undefined);
+  // Two pipelined requests in two writes, the second asking to close.
+  await exchange(Number(url.port), [PIPELINED.slice(0, 20), PIPELINED.slice(20)], {
+    writeDelayMs: 50,
+  });
+  await cli.stop("SIGTERM");
+  return eventsOf(cli.stderr);
+}
+
+test("--trace shows accept, reads as they arrived, requests, writes and the close reason", async () => {
+  const events = await traceOf(["--trace"]);
+  const shape = events.map((event) => event.replace(/\d+/g, "N").replace(/from \S+/, "from PEER"));
+  const want = [
+    "accepted from PEER",
+    "read N B",
+    "read N B",
+    "request GET /digits.txt HTTP/N.N (N B head)",
+    "write N B",
+    "write N B",
+    "request GET /digits.txt HTTP/N.N (N B head)",
+    "write N B",
+    "write N B",
+    "closing: Connection: close (FIN sent, lingering)",
+  ];
+  assert.deepEqual(shape.slice(0, want.length), want, `trace = ${JSON.stringify(events, null, 1)}`);
+  assert.match(
+    events.at(-1) ?? "",
+    /^closed \(Connection: close\)$/,
+    `last event ${events.at(-1)}`,
+  );
+  // The reads are the chunks as they really arrived: 20 bytes, then the rest.
+  assert.deepEqual(events.slice(1, 3), ["read 20 B", `read ${PIPELINED.length - 20} B`]);
+});
+
+test("without --trace no trace line is written", async () => {
+  assert.deepEqual(await traceOf([]), []);
+});
