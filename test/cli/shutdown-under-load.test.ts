@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { killAllCliProcesses, startCli } from "../helpers/cli-process.js";
+import { waitUntilRefused } from "../helpers/net-probes.js";
 import { parseResponses, showBytes } from "../helpers/raw-client.js";
 import { makeTempDir, removeTempDir, writeTree } from "../helpers/temp-dir.js";
 import { pollUntil } from "../helpers/test-server.js";
@@ -344,26 +345,6 @@ class InFlightAnchor {
   }
 }
 
-/** Connects again and again until refused; returns ms since `sinceMs`, or fails after `withinMs`. */
-async function waitUntilRefused(port: number, sinceMs: number, withinMs: number): Promise<number> {
-  for (;;) {
-    const outcome = await new Promise<string>((resolve) => {
-      const probe = connect({ port, host: "127.0.0.1" });
-      probe.once("connect", () => {
-        probe.destroy();
-        resolve("accepted");
-      });
-      probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    });
-    const elapsedMs = performance.now() - sinceMs;
-    if (outcome === "ECONNREFUSED") return elapsedMs;
-    if (elapsedMs > withinMs) {
-      assert.fail(`new connections still ${outcome} ${Math.round(elapsedMs)} ms after SIGTERM`);
-    }
-    await delay(10);
-  }
-}
-
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -430,7 +411,7 @@ test(`SIGTERM under load (${CONNECTIONS} keep-alive connections pipelining 1..${
   const writtenBeforeSignal = sum((c) => c.written);
   cli.signal("SIGTERM");
 
-  const refusedMs = await waitUntilRefused(port, signalledMs, REFUSED_WITHIN_MS);
+  const refusedMs = await waitUntilRefused(port, REFUSED_WITHIN_MS, signalledMs);
   // berth has seen the signal (it says so before it stops listening): the anchor may go on.
   await cli.waitForOutput("stderr", /\bSIGTERM\b/);
   assert.equal(cli.exit, null, `exited with the anchor's response in flight: ${cli.describe()}`);

@@ -11,8 +11,8 @@ import { open } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as delay } from "node:timers/promises";
 import { type CliProcess, killAllCliProcesses, startCli } from "../helpers/cli-process.js";
+import { waitUntilRefused } from "../helpers/net-probes.js";
 import { parseResponses } from "../helpers/raw-client.js";
 import { makeTempDir, removeTempDir, writeTree } from "../helpers/temp-dir.js";
 
@@ -151,27 +151,6 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): P
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves when a new connection to the port is refused; fails if none is within `withinMs`. */
-async function waitUntilRefused(port: number, withinMs: number): Promise<number> {
-  const startMs = performance.now();
-  for (;;) {
-    const outcome = await new Promise<string>((resolve) => {
-      const probe = connect({ port, host: "127.0.0.1" });
-      probe.once("connect", () => {
-        probe.destroy();
-        resolve("accepted");
-      });
-      probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    });
-    const elapsedMs = performance.now() - startMs;
-    if (outcome === "ECONNREFUSED") return elapsedMs;
-    if (elapsedMs > withinMs) {
-      assert.fail(`new connections still ${outcome} ${Math.round(elapsedMs)} ms after the signal`);
-    }
-    await delay(10);
-  }
 }
 
 async function startServing(root: string, extraArgs: readonly string[] = []) {
