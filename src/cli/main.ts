@@ -2,6 +2,7 @@
 import { createRequire } from "node:module";
 import { ListenError } from "../net/listen.js";
 import { UsageError } from "./args.js";
+import { runConnect } from "./connect.js";
 import { runServe, SERVE_USAGE } from "./serve.js";
 
 const USAGE_LINE = "Usage: berth <command> [options]";
@@ -10,6 +11,7 @@ const USAGE = `${USAGE_LINE}
 
 Commands
   serve [DIR]   serve a directory over HTTP/1.1 (berth serve --help)
+  connect       nc-like client: TCP, UDP, Unix sockets, framing (berth connect --help)
 
 Options
   -h, --help    this help
@@ -20,6 +22,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case "serve":
       return runServe(rest);
+    case "connect":
+      return runConnect(rest);
     case "--version": {
       const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
       process.stdout.write(`berth ${pkg.version}\n`);
