@@ -45,11 +45,24 @@ async function traceOf(args: readonly string[]): Promise<string[]> {
 
 test("--trace shows accept, reads as they arrived, requests, writes and the close reason", async () => {
   const events = await traceOf(["--trace"]);
-  const shape = events.map((event) => event.replace(/\d+/g, "N").replace(/from \S+/, "from PEER"));
+  const shown = JSON.stringify(events, null, 1);
+  // Reads are the chunks as TCP delivered them: the two writes may arrive as one or two reads
+  // (a busy loop reads them together), but they always add up to what was sent.
+  const reads = events.filter((event) => /^read \d+ B$/.test(event));
+  const readBytes = reads.reduce((sum, event) => sum + Number(event.split(" ")[1]), 0);
+  assert.ok(reads.length >= 1 && reads.length <= 2, `reads: ${shown}`);
+  assert.equal(readBytes, PIPELINED.length, `read bytes add up to what was sent: ${shown}`);
+  // The client closes once it has its answers: its FIN may show between our FIN and the close.
+  const peerFin = events.indexOf("peer FIN (half-close)");
+  if (peerFin !== -1) {
+    assert.ok(peerFin > events.indexOf("closing: Connection: close (FIN sent, lingering)"), shown);
+  }
+  // Everything else happens in this order.
+  const shape = events
+    .filter((event) => !event.startsWith("read ") && event !== "peer FIN (half-close)")
+    .map((event) => event.replace(/\d+/g, "N").replace(/from \S+/, "from PEER"));
   const want = [
     "accepted from PEER",
-    "read N B",
-    "read N B",
     "request GET /digits.txt HTTP/N.N (N B head)",
     "write N B",
     "write N B",
@@ -57,15 +70,9 @@ test("--trace shows accept, reads as they arrived, requests, writes and the clos
     "write N B",
     "write N B",
     "closing: Connection: close (FIN sent, lingering)",
+    "closed (Connection: close)",
   ];
-  assert.deepEqual(shape.slice(0, want.length), want, `trace = ${JSON.stringify(events, null, 1)}`);
-  assert.match(
-    events.at(-1) ?? "",
-    /^closed \(Connection: close\)$/,
-    `last event ${events.at(-1)}`,
-  );
-  // The reads are the chunks as they really arrived: 20 bytes, then the rest.
-  assert.deepEqual(events.slice(1, 3), ["read 20 B", `read ${PIPELINED.length - 20} B`]);
+  assert.deepEqual(shape, want, `trace = ${shown}`);
 });
 
 test("without --trace no trace line is written", async () => {
