@@ -50,8 +50,9 @@ const PAGE_RESOURCES = [
   "/wasm/add.wasm",
 ];
 
-const STEP_TIMEOUT_MS = 5_000;
-const TEST_TIMEOUT_MS = 15_000;
+// Generous: CI runs four test files at once on two cores, and Chromium shares them.
+const STEP_TIMEOUT_MS = 15_000;
+const TEST_TIMEOUT_MS = 45_000;
 
 interface AccessEntry {
   readonly method: string;
