@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { ListenError } from "../net/listen.js";
 import { UsageError } from "./args.js";
 import { runConnect } from "./connect.js";
+import { runEcho } from "./echo.js";
 import { runServe, SERVE_USAGE } from "./serve.js";
 
 const USAGE_LINE = "Usage: berth <command> [options]";
@@ -11,6 +12,7 @@ const USAGE = `${USAGE_LINE}
 
 Commands
   serve [DIR]   serve a directory over HTTP/1.1 (berth serve --help)
+  echo          TCP/UDP echo server, raw or framed (berth echo --help)
   connect       nc-like client: TCP, UDP, Unix sockets, framing (berth connect --help)
 
 Options
@@ -22,6 +24,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case "serve":
       return runServe(rest);
+    case "echo":
+      return runEcho(rest);
     case "connect":
       return runConnect(rest);
     case "--version": {
