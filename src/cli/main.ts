@@ -2,6 +2,7 @@
 import { createRequire } from "node:module";
 import { ListenError } from "../net/listen.js";
 import { UsageError } from "./args.js";
+import { runChat } from "./chat.js";
 import { runConnect } from "./connect.js";
 import { runEcho } from "./echo.js";
 import { runServe, SERVE_USAGE } from "./serve.js";
@@ -13,6 +14,7 @@ const USAGE = `${USAGE_LINE}
 Commands
   serve [DIR]   serve a directory over HTTP/1.1 (berth serve --help)
   echo          TCP/UDP echo server, raw or framed (berth echo --help)
+  chat          multi-client line chat room for nc/telnet (berth chat --help)
   connect       nc-like client: TCP, UDP, Unix sockets, framing (berth connect --help)
 
 Options
@@ -26,6 +28,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runServe(rest);
     case "echo":
       return runEcho(rest);
+    case "chat":
+      return runChat(rest);
     case "connect":
       return runConnect(rest);
     case "--version": {
