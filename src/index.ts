@@ -8,9 +8,15 @@ export type {
   RequestHead,
   RequestParserLimits,
 } from "./http/request-types.js";
+export { encodeFrame, encodeFrameHeader, FrameDecoder } from "./net/frame-codec.js";
+export { LineSplitter } from "./net/line-splitter.js";
 export type { BoundAddress, ListenTarget } from "./net/listen.js";
 export { ListenError } from "./net/listen.js";
+export type { ListenSpec } from "./net/listen-target.js";
+export { parseListenTarget } from "./net/listen-target.js";
 export type { Logger } from "./server/connection.js";
 export { createStreamLogger } from "./server/log.js";
 export type { StaticServer, StaticServerOptions } from "./server/static-server.js";
 export { createStaticServer } from "./server/static-server.js";
+export { createChatServer } from "./toolkit/chat-server.js";
+export { createEchoServer } from "./toolkit/echo-server.js";

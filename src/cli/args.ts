@@ -35,3 +35,17 @@ export function parseChoiceFlag<T extends string>(
   }
   return found;
 }
+
+/** An octal permission mode for --socket-mode, such as 660 or 0660. */
+export function parseSocketModeFlag(text: string): number {
+  if (!/^0?[0-7]{3}$/.test(text)) {
+    throw new UsageError(`--socket-mode expects octal permission bits like 660, got "${text}"`);
+  }
+  return Number.parseInt(text, 8);
+}
+
+/** node:util parseArgs reports an unknown flag or a missing value with these codes. */
+export function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}

@@ -11,7 +11,7 @@ import {
   DEFAULT_CHAT_PORT,
   DEFAULT_MAX_QUEUE_BYTES,
 } from "../toolkit/chat-server.js";
-import { parseIntegerFlag, UsageError } from "./args.js";
+import { isParseArgsError, parseIntegerFlag, parseSocketModeFlag, UsageError } from "./args.js";
 import { waitForShutdown } from "./signals.js";
 
 export const CHAT_USAGE =
@@ -55,10 +55,12 @@ export async function runChat(argv: readonly string[]): Promise<number> {
   }
   const server = createChatServer(parsed);
   const addresses = await server.listen();
+  // Handlers first: a supervisor may signal as soon as it reads the address lines.
+  const shutdown = waitForShutdown(server);
   for (const address of addresses) {
     process.stdout.write(`berth: chat on ${formatAddress(address)}\n`);
   }
-  return waitForShutdown(server);
+  return shutdown;
 }
 
 /** The flags as server options, or "help". Every flag mistake is a UsageError with CHAT_USAGE
@@ -106,7 +108,7 @@ function parseFlags(argv: readonly string[]): ChatServerOptions | "help" {
     ...(values.listen === undefined ? {} : { listen: parseListenFlags(values.listen) }),
     ...(values["socket-mode"] === undefined
       ? {}
-      : { socketMode: parseMode(values["socket-mode"]) }),
+      : { socketMode: parseSocketModeFlag(values["socket-mode"]) }),
     maxClients: int("max-clients", DEFAULT_MAX_MEMBERS),
     maxLineBytes: int("max-line-bytes", DEFAULT_CHAT_MAX_LINE_BYTES),
     maxQueueBytes: int("max-queue-bytes", DEFAULT_MAX_QUEUE_BYTES),
@@ -120,17 +122,4 @@ function parseListenFlags(texts: readonly string[]): ListenSpec[] {
     if (parsed.kind === "error") throw new UsageError(parsed.message);
     return parsed.spec;
   });
-}
-
-/** An octal permission mode such as 660 or 0660 (as serve's --socket-mode). */
-function parseMode(text: string): number {
-  if (!/^0?[0-7]{3}$/.test(text)) {
-    throw new UsageError(`--socket-mode expects octal permission bits like 660, got "${text}"`);
-  }
-  return Number.parseInt(text, 8);
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }

@@ -26,7 +26,7 @@ import {
   runUdpSession,
   type UdpSessionEnd,
 } from "../toolkit/udp-client.js";
-import { parseChoiceFlag, parseIntegerFlag, UsageError } from "./args.js";
+import { isParseArgsError, parseChoiceFlag, parseIntegerFlag, UsageError } from "./args.js";
 
 export const CONNECT_USAGE =
   "Usage: berth connect HOST PORT | unix:/PATH [--udp] [--framing raw|line|length] [-v] [options]";
@@ -197,11 +197,6 @@ function rejectFlags(values: Record<string, unknown>, flags: readonly string[], 
   for (const flag of flags) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} ${why}`);
   }
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
 /** Runs `berth connect`; resolves with the exit code. Failures after parsing print one line

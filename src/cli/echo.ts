@@ -13,7 +13,7 @@ import {
   type EchoTransport,
 } from "../toolkit/echo-server.js";
 import { formatUdpUnixError } from "../toolkit/udp-echo.js";
-import { parseChoiceFlag, parseIntegerFlag, UsageError } from "./args.js";
+import { parseChoiceFlag, parseIntegerFlag, parseSocketModeFlag, UsageError } from "./args.js";
 import { waitForShutdown } from "./signals.js";
 
 export const ECHO_USAGE =
@@ -166,7 +166,7 @@ function parseEchoArgs(argv: readonly string[]): EchoConfig | "help" {
       transport: udp ? "udp" : "tcp",
       framing,
       ...(listen === undefined ? {} : { listen }),
-      ...(socketMode === undefined ? {} : { socketMode: parseMode(socketMode) }),
+      ...(socketMode === undefined ? {} : { socketMode: parseSocketModeFlag(socketMode) }),
       ...(maxLineBytes === undefined ? {} : { maxLineBytes }),
       ...(maxFrameBytes === undefined ? {} : { maxFrameBytes }),
       ...(maxClients === undefined ? {} : { maxClients }),
@@ -187,14 +187,6 @@ function parseListenFlags(
       throw new UsageError(formatUdpUnixError(parsed.spec.path));
     return parsed.spec;
   });
-}
-
-/** An octal permission mode such as 660 or 0660 (as serve's --socket-mode). */
-function parseMode(text: string): number {
-  if (!/^0?[0-7]{3}$/.test(text)) {
-    throw new UsageError(`--socket-mode expects octal permission bits like 660, got "${text}"`);
-  }
-  return Number.parseInt(text, 8);
 }
 
 /** main.ts prints a UsageError's own usage line, else serve's: every flag error here gets ours,

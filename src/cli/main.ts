@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from "node:module";
 import { ListenError } from "../net/listen.js";
-import { UsageError } from "./args.js";
+import { isParseArgsError, UsageError } from "./args.js";
 import { runChat } from "./chat.js";
 import { runConnect } from "./connect.js";
 import { runEcho } from "./echo.js";
@@ -66,11 +66,6 @@ function reportError(error: unknown): number {
     `berth: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
   return 70;
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
 function isStartupError(error: unknown): boolean {

@@ -27,7 +27,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_SEND_TIMEOUT_MS,
 } from "../server/static-server.js";
-import { parseChoiceFlag, parseIntegerFlag, UsageError } from "./args.js";
+import { parseChoiceFlag, parseIntegerFlag, parseSocketModeFlag, UsageError } from "./args.js";
 import { waitForShutdown } from "./signals.js";
 
 export const SERVE_USAGE =
@@ -146,7 +146,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     ...listenOptions(values.listen, values.host, values.port),
     ...(values["socket-mode"] === undefined
       ? {}
-      : { socketMode: parseMode(values["socket-mode"]) }),
+      : { socketMode: parseSocketModeFlag(values["socket-mode"]) }),
     port,
     dotfiles: parseChoiceFlag("dotfiles", values.dotfiles ?? "deny", ["allow", "deny"] as const),
     symlinks: parseChoiceFlag("symlinks", values.symlinks ?? "contain", [
@@ -176,11 +176,13 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   });
 
   const addresses = await server.listen();
+  // Handlers first: a supervisor may signal as soon as it reads the URL lines.
+  const shutdown = waitForShutdown(server);
   const root = positionals[0] ?? ".";
   for (const address of addresses) {
     process.stdout.write(`berth: serving ${root} on ${urlOf(formatAddress(address))}\n`);
   }
-  return waitForShutdown(server);
+  return shutdown;
 }
 
 /** --listen is the general form; --host/--port the short one. Mixing them would be ambiguous. */
@@ -200,14 +202,6 @@ function listenOptions(
     specs.push(parsed.spec);
   }
   return { listen: specs };
-}
-
-/** An octal permission mode such as 660 or 0660. */
-function parseMode(text: string): number {
-  if (!/^0?[0-7]{3}$/.test(text)) {
-    throw new UsageError(`--socket-mode expects octal permission bits like 660, got "${text}"`);
-  }
-  return Number.parseInt(text, 8);
 }
 
 function precompressedCodings(list: string | undefined, off: boolean): readonly Coding[] {

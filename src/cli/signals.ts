@@ -12,7 +12,7 @@ function waitForShutdown(server: { close(): Promise<void> }): Promise<number> {
       }
       stopping = true;
       process.stderr.write(
-        `berth: ${signal}, finishing responses in flight (send it again to exit now)\n`,
+        `berth: ${signal}, closing connections gracefully (send it again to exit now)\n`,
       );
       server.close().then(() => {
         process.off("SIGINT", onSignal);

@@ -83,7 +83,7 @@ function describeListenError(error: NodeJS.ErrnoException, target: ListenTarget)
       // bind: the port has a live listener.
       const owner = findListeningProcess(target.port);
       const who = owner === null ? "another process" : `process ${owner.pid} (${owner.name})`;
-      return `address already in use: ${who} is listening there (not a TIME_WAIT leftover: berth sets SO_REUSEADDR); pick another port with --port, or --port 0 for any free one`;
+      return `address already in use: ${who} is listening there (not a TIME_WAIT leftover: berth sets SO_REUSEADDR); pick another port, or port 0 for any free one`;
     }
     case "EACCES":
     case "EPERM":

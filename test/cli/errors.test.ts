@@ -80,7 +80,7 @@ describe("berth serve: bad flags and directories", () => {
 });
 
 describe("berth serve: cannot listen", () => {
-  test("port in use: one line naming the address and --port, exit 1", async (t) => {
+  test("port in use: one line naming the address, its owner and the way out, exit 1", async (t) => {
     const holder = createServer();
     t.after(() => holder.close());
     const port = await listenOnFreePort(holder, "127.0.0.1");
@@ -91,7 +91,7 @@ describe("berth serve: cannot listen", () => {
       usage: false,
       message: new RegExp(
         // This test process holds the port: berth names it (Linux /proc).
-        `^berth: Cannot listen on 127\\.0\\.0\\.1:${port}: address already in use: process ${process.pid} \\(.*\\) is listening there .*--port`,
+        `^berth: Cannot listen on 127\\.0\\.0\\.1:${port}: address already in use: process ${process.pid} \\(.*\\) is listening there .*pick another port, or port 0 for any free one$`,
       ),
     };
     assertOneLineError(await runCli(want.args), want);
