@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { formatAddress, LOOPBACK_HOSTS } from "../net/listen.js";
 import { type ListenSpec, parseListenTarget } from "../net/listen-target.js";
+import { createStreamTracer } from "../net/trace.js";
 import { createStreamLogger } from "../server/log.js";
 import { COMMANDS_HELP, DEFAULT_MAX_MEMBERS } from "../toolkit/chat-room.js";
 import {
@@ -42,6 +43,9 @@ Limits
 Output
   --quiet               no activity log on stdout (joins, leaves, renames; messages are
                         never logged); disconnections still go to stderr
+  --trace               a line per socket event on stderr: accepted, each read as it
+                        arrived, lines parsed, writes (and a full socket buffer),
+                        half-close, and why each connection closed
   -h, --help            this help`;
 
 /** Every limit flag accepts up to this; a line or backlog of 2 GiB is already absurd. */
@@ -88,6 +92,7 @@ function parseFlags(argv: readonly string[]): ChatServerOptions | "help" {
       "max-line-bytes": { type: "string" },
       "max-queue-bytes": { type: "string" },
       quiet: { type: "boolean" },
+      trace: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -113,6 +118,7 @@ function parseFlags(argv: readonly string[]): ChatServerOptions | "help" {
     maxLineBytes: int("max-line-bytes", DEFAULT_CHAT_MAX_LINE_BYTES),
     maxQueueBytes: int("max-queue-bytes", DEFAULT_MAX_QUEUE_BYTES),
     log: createStreamLogger(values.quiet === true ? null : process.stdout, process.stderr),
+    ...(values.trace === true ? { trace: createStreamTracer(process.stderr) } : {}),
   };
 }
 

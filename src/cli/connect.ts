@@ -5,6 +5,7 @@ import {
   MAX_FRAME_TYPE,
 } from "../net/frame-codec.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../net/line-splitter.js";
+import { createStreamTracer, type Tracer } from "../net/trace.js";
 import {
   DEFAULT_FRAME_TYPE,
   FRAME_FORMATS,
@@ -69,6 +70,11 @@ UDP
 
 Output
   -v, --verbose              status lines on stderr (trying, connected, half-closed, closed)
+  --trace                    a line per socket event on stderr: each connect attempt and its
+                             outcome, each read as it arrived, writes (full: waiting for
+                             drain), the half-close on stdin EOF, the peer's FIN and why the
+                             connection closed; with --udp each datagram sent and received
+                             and each retry
   -h, --help                 this help`;
 
 const INT_MAX = 2 ** 31 - 1;
@@ -82,6 +88,7 @@ export type ConnectCommand =
       readonly kind: "tcp";
       readonly target: ConnectTarget;
       readonly verbose: boolean;
+      readonly trace: boolean;
       readonly connectTimeoutMs: number;
       readonly attemptDelayMs: number;
       readonly framing: FramingOptions;
@@ -90,6 +97,7 @@ export type ConnectCommand =
       readonly kind: "udp";
       readonly target: Extract<ConnectTarget, { kind: "tcp" }>;
       readonly verbose: boolean;
+      readonly trace: boolean;
       readonly timeoutMs: number;
       readonly retries: number;
       readonly maxLineBytes: number;
@@ -135,6 +143,7 @@ function parseConnectArgsUnchecked(argv: readonly string[]): ConnectCommand {
       "timeout-ms": { type: "string" },
       retries: { type: "string" },
       verbose: { type: "boolean", short: "v" },
+      trace: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -147,6 +156,7 @@ function parseConnectArgsUnchecked(argv: readonly string[]): ConnectCommand {
     return typeof text === "string" ? parseIntegerFlag(flag, text, min, max) : fallback;
   };
   const verbose = values.verbose === true;
+  const trace = values.trace === true;
   const maxLineBytes = int("max-line-bytes", 1, INT_MAX, DEFAULT_MAX_LINE_BYTES);
 
   if (values.udp === true) {
@@ -156,6 +166,7 @@ function parseConnectArgsUnchecked(argv: readonly string[]): ConnectCommand {
       kind: "udp",
       target,
       verbose,
+      trace,
       timeoutMs: int("timeout-ms", 1, INT_MAX, DEFAULT_UDP_TIMEOUT_MS),
       retries: int("retries", 0, MAX_RETRIES, DEFAULT_UDP_RETRIES),
       maxLineBytes,
@@ -176,6 +187,7 @@ function parseConnectArgsUnchecked(argv: readonly string[]): ConnectCommand {
     kind: "tcp",
     target,
     verbose,
+    trace,
     connectTimeoutMs: int("connect-timeout-ms", 1, INT_MAX, DEFAULT_CONNECT_TIMEOUT_MS),
     attemptDelayMs: int("attempt-delay-ms", 0, INT_MAX, DEFAULT_ATTEMPT_DELAY_MS),
     framing: {
@@ -224,18 +236,26 @@ function printError(line: string): number {
   return 1;
 }
 
+/** --trace: {trace} to spread into the toolkit's options, or nothing. */
+function traceOption(enabled: boolean): { trace?: Tracer } {
+  return enabled ? { trace: createStreamTracer(process.stderr) } : {};
+}
+
 async function runTcp(command: Extract<ConnectCommand, { kind: "tcp" }>): Promise<number> {
   const status = createStatusLog(command.verbose);
+  const tracing = traceOption(command.trace);
   const connected = await connectStream(command.target, {
     connectTimeoutMs: command.connectTimeoutMs,
     attemptDelayMs: command.attemptDelayMs,
     onAttempt: (address) => status(`trying ${formatConnectAddress(address)}`),
+    ...tracing,
   });
   if (connected.kind === "error") return printError(connected.message);
   status(`connected to ${formatConnectAddress(connected.address)}`);
   const end = await runStreamSession(connected.socket, process.stdin, process.stdout, {
     ...command.framing,
     onInputEnd: () => status("stdin ended: sent FIN (half-close), still reading"),
+    ...tracing,
   });
   // The session is over even if stdin is not: let the process exit.
   process.stdin.destroy();
@@ -272,6 +292,7 @@ async function runUdp(command: Extract<ConnectCommand, { kind: "udp" }>): Promis
     timeoutMs: command.timeoutMs,
     retries: command.retries,
     maxLineBytes: command.maxLineBytes,
+    ...traceOption(command.trace),
     onRetry: (tryNumber, maxTries) =>
       status(
         `no reply within ${command.timeoutMs} ms, sending again (try ${tryNumber} of ${maxTries})`,

@@ -3,6 +3,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from "../net/frame-codec.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../net/line-splitter.js";
 import { type BoundAddress, formatAddress, LOOPBACK_HOSTS } from "../net/listen.js";
 import { type ListenSpec, parseListenTarget } from "../net/listen-target.js";
+import { createStreamTracer } from "../net/trace.js";
 import { createStreamLogger } from "../server/log.js";
 import {
   createEchoServer,
@@ -56,6 +57,10 @@ Limits
 
 Output
   --quiet                    no connection log on stdout (errors still go to stderr)
+  --trace                    a line per socket event on stderr: accepted, each read as it
+                             arrived, lines or frames parsed, writes (full: waiting for
+                             drain), half-close, and why each connection closed; with --udp
+                             each datagram received and sent
   -h, --help                 this help
 
 On start berth prints one line per address, e.g. "berth: echo (tcp, raw) on 127.0.0.1:${DEFAULT_ECHO_PORT}".
@@ -122,6 +127,7 @@ function parseEchoArgs(argv: readonly string[]): EchoConfig | "help" {
       "max-frame-bytes": { type: "string" },
       "max-clients": { type: "string" },
       quiet: { type: "boolean" },
+      trace: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -170,6 +176,7 @@ function parseEchoArgs(argv: readonly string[]): EchoConfig | "help" {
       ...(maxLineBytes === undefined ? {} : { maxLineBytes }),
       ...(maxFrameBytes === undefined ? {} : { maxFrameBytes }),
       ...(maxClients === undefined ? {} : { maxClients }),
+      ...(values.trace === true ? { trace: createStreamTracer(process.stderr) } : {}),
     },
   };
 }

@@ -15,6 +15,7 @@ import { type BoundListeners, bindListeners } from "../net/bind-listeners.js";
 import { LineSplitter } from "../net/line-splitter.js";
 import { type BoundAddress, formatHostPort, LOOPBACK_HOSTS } from "../net/listen.js";
 import type { ListenSpec } from "../net/listen-target.js";
+import type { Tracer } from "../net/trace.js";
 import type { Logger } from "../server/connection.js";
 import { createStreamLogger } from "../server/log.js";
 import { createRateLimitedLog } from "../server/rate-limited-log.js";
@@ -64,6 +65,8 @@ export interface ChatServerOptions {
   /** access: joins, leaves and renames (never what members say); error: drops, the room being
    * full, accept failures. Default: errors to stderr only. */
   readonly log?: Logger;
+  /** --trace: a line per socket event. Absent: no trace work at all. */
+  readonly trace?: Tracer;
 }
 
 export interface ChatServer {
@@ -98,7 +101,20 @@ interface ChatConnection {
   /** Whether end() was called (closing connections are ended once their outbox is written). */
   ended: boolean;
   linger: NodeJS.Timeout | null;
+  /** Why the connection ends, for --trace: the first cause wins. */
+  closeReason: ChatCloseReason | null;
 }
+
+/** Why a connection ended, as --trace names it. */
+type ChatCloseReason =
+  | "quit"
+  | "peer FIN"
+  | "peer reset"
+  | "socket error"
+  | "too slow"
+  | "room full"
+  | "line too long"
+  | "shutdown";
 
 class ChatServerImpl implements ChatServer {
   addresses: BoundAddress[] = [];
@@ -106,6 +122,7 @@ class ChatServerImpl implements ChatServer {
   private readonly maxLineBytes: number;
   private readonly maxQueueBytes: number;
   private readonly log: Logger;
+  private readonly trace: Tracer | undefined;
   private readonly logRecurring: (message: string, nowMs: number) => void;
   private readonly connections = new Map<MemberId, ChatConnection>();
   private nextId: MemberId = 1;
@@ -127,6 +144,7 @@ class ChatServerImpl implements ChatServer {
       maxQueueBytes: this.maxQueueBytes,
     });
     this.log = options.log ?? createStreamLogger(null, process.stderr);
+    this.trace = options.trace;
     this.logRecurring = createRateLimitedLog(this.log.error);
   }
 
@@ -183,6 +201,7 @@ class ChatServerImpl implements ChatServer {
       outbox: [],
       ended: false,
       linger: null,
+      closeReason: null,
     };
     this.connections.set(connection.id, connection);
     if (isTcp) {
@@ -194,18 +213,24 @@ class ChatServerImpl implements ChatServer {
     socket.on("data", (chunk: Buffer) => this.onData(connection, chunk));
     socket.on("end", () => this.onEnd(connection));
     // A reset or broken pipe: "close" follows, and that is where the member leaves.
-    socket.on("error", ignoreError);
+    if (this.trace === undefined) socket.on("error", ignoreError);
+    else socket.on("error", (error) => this.onSocketError(connection, error));
     socket.on("close", () => this.onClose(connection));
     const peer = !isTcp
       ? "unix"
       : socket.remoteAddress === undefined
         ? "(gone)"
         : formatHostPort(socket.remoteAddress, socket.remotePort ?? 0);
+    this.trace?.(connection.id, `accepted from ${peer}`);
     this.events.push({ kind: "connect", id: connection.id, peer });
     this.drain();
   }
 
   private onData(connection: ChatConnection, chunk: Buffer): void {
+    this.trace?.(
+      connection.id,
+      `read ${chunk.length} B${connection.state === "open" ? "" : " (discarded)"}`,
+    );
     // Closing: input is read and dropped, so the kernel never answers our last line with a reset.
     if (connection.state !== "open") return;
     connection.splitter.push(chunk);
@@ -215,6 +240,7 @@ class ChatServerImpl implements ChatServer {
 
   /** EOF from the peer: its unterminated last line still counts, then it leaves. */
   private onEnd(connection: ChatConnection): void {
+    this.trace?.(connection.id, "peer FIN (half-close)");
     if (connection.state !== "open") return;
     this.takeLines(connection, connection.splitter.end());
     this.events.push({ kind: "disconnect", id: connection.id });
@@ -230,16 +256,26 @@ class ChatServerImpl implements ChatServer {
         case "need-more":
           return;
         case "line":
+          this.trace?.(id, `line ${result.line.length} B`);
           this.events.push({ kind: "line", id, line: result.line });
           break;
         case "error":
+          this.trace?.(id, `line over ${this.maxLineBytes} B`);
           this.events.push({ kind: "line-too-long", id });
           return;
       }
     }
   }
 
+  private onSocketError(connection: ChatConnection, error: NodeJS.ErrnoException): void {
+    const code = error.code ?? error.message;
+    this.trace?.(connection.id, `socket error ${code}`);
+    connection.closeReason ??=
+      code === "ECONNRESET" || code === "EPIPE" ? "peer reset" : "socket error";
+  }
+
   private onClose(connection: ChatConnection): void {
+    this.trace?.(connection.id, `closed (${connection.closeReason ?? "peer FIN"})`);
     if (connection.linger !== null) clearTimeout(connection.linger);
     connection.state = "closed";
     connection.outbox = [];
@@ -262,7 +298,7 @@ class ChatServerImpl implements ChatServer {
       for (;;) {
         const event = this.events.shift();
         if (event !== undefined) {
-          this.perform(this.room.handle(event));
+          this.perform(this.room.handle(event), event);
           continue;
         }
         const next = this.dirty.values().next();
@@ -275,7 +311,7 @@ class ChatServerImpl implements ChatServer {
     }
   }
 
-  private perform(actions: readonly RoomAction[]): void {
+  private perform(actions: readonly RoomAction[], cause: RoomEvent): void {
     for (const action of actions) {
       switch (action.kind) {
         case "send":
@@ -285,6 +321,7 @@ class ChatServerImpl implements ChatServer {
           const connection = this.connections.get(action.id);
           if (connection?.state === "open") {
             connection.state = "closing";
+            connection.closeReason ??= closeReasonOf(cause);
             this.dirty.add(connection);
           }
           break;
@@ -319,7 +356,12 @@ class ChatServerImpl implements ChatServer {
     }
     if (outbox.length > 0) {
       connection.outbox = [];
-      socket.write(outbox.length === 1 ? (outbox[0] as Buffer) : Buffer.concat(outbox));
+      const bytes = outbox.length === 1 ? (outbox[0] as Buffer) : Buffer.concat(outbox);
+      const flushed = socket.write(bytes);
+      this.trace?.(
+        connection.id,
+        `write ${bytes.length} B${flushed ? "" : `, socket buffer full (${socket.writableLength} B queued)`}`,
+      );
       if (connection.state === "open" && socket.writableLength > this.maxQueueBytes) {
         this.drop(connection);
         return;
@@ -327,8 +369,18 @@ class ChatServerImpl implements ChatServer {
     }
     if (connection.state === "closing" && !connection.ended) {
       connection.ended = true;
+      this.trace?.(
+        connection.id,
+        `closing: ${connection.closeReason ?? "shutdown"} (FIN sent, lingering)`,
+      );
       socket.end();
-      connection.linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+      connection.linger = setTimeout(() => {
+        this.trace?.(
+          connection.id,
+          `destroying: ${connection.closeReason ?? "shutdown"} (peer did not close within ${CLOSE_LINGER_MS} ms)`,
+        );
+        socket.destroy();
+      }, CLOSE_LINGER_MS);
       connection.linger.unref();
     }
   }
@@ -337,6 +389,11 @@ class ChatServerImpl implements ChatServer {
   private drop(connection: ChatConnection): void {
     const queuedBytes = connection.socket.writableLength;
     connection.state = "closed";
+    connection.closeReason ??= "too slow";
+    this.trace?.(
+      connection.id,
+      `destroying: too slow (${queuedBytes} B queued, over ${this.maxQueueBytes})`,
+    );
     // A reset discards what the kernel still holds for it too; nothing more could reach it.
     if (connection.isTcp) connection.socket.resetAndDestroy();
     else connection.socket.destroy();
@@ -349,6 +406,25 @@ class ChatServerImpl implements ChatServer {
       this.onAllClosed = null;
       resolve();
     }
+  }
+}
+
+/** The reason a connection closes when the room closes it while handling `cause`. */
+function closeReasonOf(cause: RoomEvent): ChatCloseReason {
+  switch (cause.kind) {
+    case "connect":
+      // The server turns connections away itself once shutting down: the room only when full.
+      return "room full";
+    case "line":
+      return "quit";
+    case "line-too-long":
+      return "line too long";
+    case "disconnect":
+      return "peer FIN";
+    case "too-slow":
+      return "too slow";
+    case "shutdown":
+      return "shutdown";
   }
 }
 

@@ -19,6 +19,7 @@ import { encodeFrameHeader, FRAME_HEADER_BYTES, FrameDecoder } from "../net/fram
 import { LineSplitter } from "../net/line-splitter.js";
 import { type BoundAddress, formatHostPort, LOOPBACK_HOSTS } from "../net/listen.js";
 import type { ListenSpec } from "../net/listen-target.js";
+import type { Tracer } from "../net/trace.js";
 import type { Logger } from "../server/connection.js";
 import { readOpenFileLimit } from "../server/fd-limit.js";
 import { createStreamLogger } from "../server/log.js";
@@ -104,14 +105,22 @@ export function formatLineTooLong(maxLineBytes: number): string {
   return `error: line too long (max ${maxLineBytes} bytes)\n`;
 }
 
-export function createEchoFramer(framing: EchoFraming, limits: EchoFramerLimits = {}): EchoFramer {
+/** Told of each message the framing completes, as "line N B" (terminator excluded) or
+ * "frame type T, N B" (payload bytes): for --trace. */
+export type EchoMessageListener = (description: string) => void;
+
+export function createEchoFramer(
+  framing: EchoFraming,
+  limits: EchoFramerLimits = {},
+  onMessage?: EchoMessageListener,
+): EchoFramer {
   switch (framing) {
     case "raw":
       return new RawFramer();
     case "line":
-      return new LineFramer(limits.maxLineBytes);
+      return new LineFramer(limits.maxLineBytes, onMessage);
     case "length":
-      return new LengthFramer(limits.maxFrameBytes);
+      return new LengthFramer(limits.maxFrameBytes, onMessage);
   }
 }
 
@@ -129,7 +138,10 @@ class LineFramer implements EchoFramer {
   private readonly splitter: LineSplitter;
   private rejected = false;
 
-  constructor(maxLineBytes: number | undefined) {
+  constructor(
+    maxLineBytes: number | undefined,
+    private readonly onMessage: EchoMessageListener | undefined,
+  ) {
     this.splitter = new LineSplitter(maxLineBytes === undefined ? {} : { maxLineBytes });
   }
 
@@ -155,6 +167,7 @@ class LineFramer implements EchoFramer {
         case "need-more":
           return { kind: "echo", output };
         case "line":
+          this.onMessage?.(`line ${result.line.length} B`);
           if (result.line.length > 0) output.push(result.line);
           // The terminator as received; an unterminated last line (at EOF) goes back as it was.
           if (result.ending === "lf") output.push(LF_BYTES);
@@ -178,7 +191,10 @@ class LengthFramer implements EchoFramer {
   private echoedBytes = 0;
   private rejected = false;
 
-  constructor(maxFrameBytes: number | undefined) {
+  constructor(
+    maxFrameBytes: number | undefined,
+    private readonly onMessage: EchoMessageListener | undefined,
+  ) {
     this.decoder = new FrameDecoder(maxFrameBytes === undefined ? {} : { maxFrameBytes });
   }
 
@@ -198,6 +214,7 @@ class LengthFramer implements EchoFramer {
           return { kind: "echo", output };
         case "frame": {
           const { type, payload } = result.frame;
+          this.onMessage?.(`frame type ${type}, ${payload.length} B`);
           output.push(encodeFrameHeader(type, payload.length));
           if (payload.length > 0) output.push(payload);
           this.echoedBytes += FRAME_HEADER_BYTES + payload.length;
@@ -263,6 +280,8 @@ export interface EchoServerOptions {
   readonly log?: Logger;
   /** The clock for rate-limited log lines; default Date.now. */
   readonly nowMs?: () => number;
+  /** --trace: a line per socket event (per datagram for UDP). Absent: no trace work at all. */
+  readonly trace?: Tracer;
 }
 
 export interface EchoServer {
@@ -287,7 +306,13 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   // on 127.0.0.1 alone.
   const skipUnavailable = options.listen === undefined;
   if (options.transport === "udp") {
-    return createUdpEchoServer({ specs, skipUnavailable, log, nowMs });
+    return createUdpEchoServer({
+      specs,
+      skipUnavailable,
+      log,
+      nowMs,
+      ...(options.trace === undefined ? {} : { trace: options.trace }),
+    });
   }
   return new StreamEchoServer(options, specs, skipUnavailable, log, nowMs);
 }
@@ -308,6 +333,7 @@ export interface EchoClientSnapshot {
 
 interface ClientEnvironment {
   readonly log: Logger;
+  readonly trace: Tracer | undefined;
   onClosed(client: EchoClient): void;
 }
 
@@ -333,7 +359,7 @@ class StreamEchoServer implements EchoServer {
   ) {
     this.maxClients = options.maxClients ?? defaultMaxClients();
     this.reportRecurring = createRateLimitedLog(log.error);
-    this.env = { log, onClosed: (client) => this.forget(client) };
+    this.env = { log, trace: options.trace, onClosed: (client) => this.forget(client) };
   }
 
   async listen(): Promise<BoundAddress[]> {
@@ -387,16 +413,29 @@ class StreamEchoServer implements EchoServer {
       return;
     }
     if (this.connected.size >= this.maxClients) {
-      this.rejectBusy(socket);
+      this.rejectBusy(socket, server);
       return;
     }
-    const framer = createEchoFramer(this.options.framing ?? "raw", this.framerLimits());
+    const id = this.nextId++;
+    const { trace } = this.env;
+    const framer = createEchoFramer(
+      this.options.framing ?? "raw",
+      this.framerLimits(),
+      trace === undefined ? undefined : (description) => trace(id, description),
+    );
     const peer = describePeer(socket, server);
-    this.connected.add(new EchoClient(this.nextId++, peer, socket, framer, this.env));
+    this.connected.add(new EchoClient(id, peer, socket, framer, this.env));
   }
 
   /** Past --max-clients: close at once (line framing says why); existing clients are unaffected. */
-  private rejectBusy(socket: Socket): void {
+  private rejectBusy(socket: Socket, server: Server): void {
+    const { trace } = this.env;
+    if (trace !== undefined) {
+      // Numbered apart from clients (#0): the ids of clients do not depend on --trace.
+      trace(0, `accepted from ${describePeer(socket, server)}`);
+      trace(0, `closing: too many clients (max ${this.maxClients}) (FIN sent, lingering)`);
+      socket.on("close", () => trace(0, "closed (too many clients)"));
+    }
     this.reportRecurring(
       `max clients (${this.maxClients}) reached: new connections closed`,
       this.nowMs(),
@@ -440,6 +479,8 @@ class EchoClient {
   private bytesEchoed = 0;
   private errorCode: string | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
+  /** Why our side closed, for --trace ("peer FIN", "line too long", "shutdown"…). */
+  private closeReason: string | null = null;
 
   constructor(
     readonly id: number,
@@ -455,9 +496,11 @@ class EchoClient {
     socket.on("drain", () => this.onDrain());
     socket.on("error", (error: NodeJS.ErrnoException) => {
       this.errorCode ??= error.code ?? error.message;
+      this.env.trace?.(this.id, `socket error ${error.code ?? error.message}`);
     });
     socket.on("close", () => this.onClose());
     env.log.access(`#${id} ${this.peer} open`);
+    env.trace?.(id, `accepted from ${this.peer}`);
   }
 
   snapshot(): EchoClientSnapshot {
@@ -477,12 +520,12 @@ class EchoClient {
     switch (this.state) {
       case "echoing":
       case "waiting-drain":
-        this.startClosing(graceMs);
+        this.startClosing(graceMs, "shutdown");
         return;
       case "closing":
         // After the peer's EOF no timer is armed: a client that never reads its last echo
         // must not hold shutdown up.
-        this.closeTimer ??= this.armCloseTimer(graceMs);
+        this.closeTimer ??= this.armCloseTimer(graceMs, "shutdown");
         return;
       case "closed":
         return;
@@ -495,6 +538,10 @@ class EchoClient {
 
   private onData(chunk: Buffer): void {
     this.bytesIn += chunk.length;
+    this.env.trace?.(
+      this.id,
+      `read ${chunk.length} B${this.state === "closing" ? " (discarded)" : ""}`,
+    );
     switch (this.state) {
       case "echoing":
       case "waiting-drain":
@@ -507,6 +554,7 @@ class EchoClient {
   }
 
   private onDrain(): void {
+    this.env.trace?.(this.id, "drain");
     if (this.state !== "waiting-drain") return;
     this.transition("echoing");
     this.socket.resume();
@@ -514,10 +562,13 @@ class EchoClient {
 
   /** The peer sent its FIN: echo what the framing still holds, then send ours. */
   private onPeerEnd(): void {
+    this.env.trace?.(this.id, "peer FIN (half-close)");
     if (this.state !== "echoing" && this.state !== "waiting-drain") return;
     const step = this.framer.end();
     this.writeOutput(step.output);
     if (step.kind === "reject") this.logRejection(step.rejection);
+    this.closeReason ??= step.kind === "reject" ? rejectionReason(step.rejection) : "peer FIN";
+    this.env.trace?.(this.id, `closing: ${this.closeReason} (FIN sent)`);
     this.socket.end();
     this.transition("closing");
   }
@@ -526,7 +577,7 @@ class EchoClient {
     this.writeOutput(step.output);
     if (step.kind === "reject") {
       this.logRejection(step.rejection);
-      this.startClosing(REJECT_LINGER_MS);
+      this.startClosing(REJECT_LINGER_MS, rejectionReason(step.rejection));
       return;
     }
     if (this.socket.writableNeedDrain && this.state === "echoing") {
@@ -541,23 +592,34 @@ class EchoClient {
     // One writev for everything one read produced (lines and their terminators, headers and
     // payloads), instead of a segment per piece.
     socket.cork();
+    let bytes = 0;
     for (const buffer of output) {
       socket.write(buffer);
-      this.bytesEchoed += buffer.length;
+      bytes += buffer.length;
     }
     socket.uncork();
+    this.bytesEchoed += bytes;
+    this.env.trace?.(
+      this.id,
+      `write ${bytes} B${socket.writableNeedDrain ? `, socket buffer full (${socket.writableLength} B queued): waiting for drain` : ""}`,
+    );
   }
 
   /** FIN now (after queued echoes), drop input from here on, destroy after `ms` at the latest. */
-  private startClosing(ms: number): void {
+  private startClosing(ms: number, reason: string): void {
+    this.closeReason ??= reason;
+    this.env.trace?.(this.id, `closing: ${reason} (FIN sent, lingering)`);
     this.transition("closing");
     this.socket.end();
     this.socket.resume();
-    this.closeTimer ??= this.armCloseTimer(ms);
+    this.closeTimer ??= this.armCloseTimer(ms, reason);
   }
 
-  private armCloseTimer(ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => this.socket.destroy(), ms);
+  private armCloseTimer(ms: number, reason: string): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.env.trace?.(this.id, `destroying: ${reason} (peer did not close within ${ms} ms)`);
+      this.socket.destroy();
+    }, ms);
     timer.unref();
     return timer;
   }
@@ -578,7 +640,29 @@ class EchoClient {
           ? `closed: reset by peer (${this.errorCode})`
           : `closed after ${this.errorCode}`;
     this.env.log.access(`#${this.id} ${this.peer} ${how}: ${counts}`);
+    if (this.env.trace !== undefined) {
+      const reason =
+        this.closeReason ??
+        (this.errorCode === null
+          ? "peer FIN"
+          : isPeerReset(this.errorCode)
+            ? "peer reset"
+            : `socket error ${this.errorCode}`);
+      this.env.trace(this.id, `closed (${reason})`);
+    }
     this.env.onClosed(this);
+  }
+}
+
+/** The close reason --trace names for a rejection. */
+function rejectionReason(rejection: EchoRejection): string {
+  switch (rejection.code) {
+    case "LINE_TOO_LONG":
+      return "line too long";
+    case "FRAME_TOO_LARGE":
+      return "frame too large";
+    case "TRUNCATED_FRAME":
+      return "truncated frame";
   }
 }
 

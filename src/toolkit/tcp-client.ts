@@ -6,10 +6,12 @@
  */
 import { connect as netConnect, type Socket } from "node:net";
 import type { Duplex, Readable, Writable } from "node:stream";
+import type { Tracer } from "../net/trace.js";
 import { createInboundCodec, createOutboundCodec, type FramingOptions } from "./client-framing.js";
 import {
   type ConnectTarget,
   describeSocketError,
+  formatConnectAddress,
   formatConnectTarget,
   formatRaceFailure,
   type LookupAll,
@@ -29,7 +31,12 @@ export interface StreamConnectOptions {
   readonly lookup?: LookupAll;
   readonly connect?: (address: ConnectAddress, signal: AbortSignal) => Promise<Socket>;
   readonly onAttempt?: (address: ConnectAddress) => void;
+  /** --trace: each attempt, its outcome, as connection #1. Absent: no trace work at all. */
+  readonly trace?: Tracer;
 }
+
+/** The connection's number in trace lines: berth connect has one. */
+export const TRACE_ID = 1;
 
 export type StreamConnectResult =
   | { readonly kind: "connected"; readonly socket: Socket; readonly address: ConnectAddress }
@@ -55,8 +62,10 @@ export async function connectStream(
   }
   if (resolved.kind === "error") return fail(resolved.reason);
   const remainingMs = Math.max(0, options.connectTimeoutMs - (performance.now() - startMs));
+  const connect = options.connect ?? connectSocket;
+  const { trace } = options;
   const race = await connectHappyEyeballs(resolved.addresses, {
-    connect: options.connect ?? connectSocket,
+    connect: trace === undefined ? connect : traceAttempts(connect, trace),
     attemptDelayMs: options.attemptDelayMs,
     timeoutMs: remainingMs,
     ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt }),
@@ -68,6 +77,28 @@ export async function connectStream(
     ? { ...race, timeoutMs: options.connectTimeoutMs }
     : race;
   return fail(formatRaceFailure(target, reported));
+}
+
+/** Wraps an attempt with "trying", "connected to" and "attempt to … failed" trace lines. */
+function traceAttempts(
+  connect: (address: ConnectAddress, signal: AbortSignal) => Promise<Socket>,
+  trace: Tracer,
+): (address: ConnectAddress, signal: AbortSignal) => Promise<Socket> {
+  return async (address, signal) => {
+    const where = formatConnectAddress(address);
+    trace(TRACE_ID, `trying ${where}`);
+    try {
+      const socket = await connect(address, signal);
+      trace(TRACE_ID, `connected to ${where}`);
+      return socket;
+    } catch (error) {
+      const reason = signal.aborted
+        ? "aborted (the race was decided)"
+        : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+      trace(TRACE_ID, `attempt to ${where} failed: ${reason}`);
+      throw error;
+    }
+  };
 }
 
 /** One real connection attempt. allowHalfOpen: the peer's FIN must not end our side for us (we
@@ -131,6 +162,8 @@ function withDeadline<T>(promise: Promise<T>, timeoutMs: number): Promise<T | nu
 export interface StreamSessionOptions extends FramingOptions {
   /** Called once stdin has ended and our side of the connection was closed (half-close). */
   readonly onInputEnd?: () => void;
+  /** --trace: a line per socket event, as connection #1. Absent: no trace work at all. */
+  readonly trace?: Tracer;
 }
 
 /** How a session ended. Only peer-closed and output-closed are a success. */
@@ -160,6 +193,7 @@ export function runStreamSession(
   return new Promise((resolve) => {
     const outbound = createOutboundCodec(options);
     const inbound = createInboundCodec(options);
+    const { trace } = options;
     let done = false;
     // Which side we paused for backpressure; each is resumed only by its destination's drain.
     let inputPaused = false;
@@ -168,6 +202,7 @@ export function runStreamSession(
     const finish = (end: StreamSessionEnd): void => {
       if (done) return;
       done = true;
+      trace?.(TRACE_ID, `closed (${describeSessionEnd(end)})`);
       input.off("data", onInputData);
       input.off("end", onInputEnd);
       input.off("error", onInputError);
@@ -196,12 +231,14 @@ export function runStreamSession(
       socket.resume();
     };
     const onSocketData = (chunk: Buffer): void => {
+      trace?.(TRACE_ID, `read ${chunk.length} B`);
       const step = inbound.push(chunk);
       print(step.bytes);
       if (step.error !== null)
         finish({ kind: "protocol-error", from: "peer", message: step.error });
     };
     const onSocketEnd = (): void => {
+      trace?.(TRACE_ID, "peer FIN (half-close)");
       const step = inbound.end();
       print(step.bytes);
       finish(
@@ -210,18 +247,25 @@ export function runStreamSession(
           : { kind: "protocol-error", from: "peer", message: step.error },
       );
     };
-    const onSocketError = (error: Error): void => {
+    const onSocketError = (error: NodeJS.ErrnoException): void => {
+      trace?.(TRACE_ID, `socket error ${error.code ?? error.message}`);
       finish({ kind: "socket-error", reason: describeSocketError(error) });
     };
 
     const send = (bytes: Buffer): void => {
       if (bytes.length === 0) return;
-      if (!socket.write(bytes) && !inputPaused) {
+      const flushed = socket.write(bytes);
+      trace?.(
+        TRACE_ID,
+        `write ${bytes.length} B${flushed ? "" : `, socket buffer full (${socket.writableLength} B queued): waiting for drain`}`,
+      );
+      if (!flushed && !inputPaused) {
         inputPaused = true;
         input.pause();
       }
     };
     const onSocketDrain = (): void => {
+      trace?.(TRACE_ID, "drain");
       if (!inputPaused) return;
       inputPaused = false;
       input.resume();
@@ -240,6 +284,7 @@ export function runStreamSession(
         return;
       }
       socket.end();
+      trace?.(TRACE_ID, "stdin EOF: FIN sent (half-close)");
       options.onInputEnd?.();
     };
     const onInputError = (error: Error): void => {
@@ -259,6 +304,22 @@ export function runStreamSession(
     input.on("end", onInputEnd);
     input.on("error", onInputError);
   });
+}
+
+/** Why the session ended, as --trace's "closed (…)" names it. */
+function describeSessionEnd(end: StreamSessionEnd): string {
+  switch (end.kind) {
+    case "peer-closed":
+      return "peer FIN";
+    case "output-closed":
+      return "stdout closed";
+    case "socket-error":
+      return end.reason;
+    case "protocol-error":
+      return `${end.from === "peer" ? "peer" : "stdin"} protocol error: ${end.message}`;
+    case "input-error":
+      return `stdin error: ${end.reason}`;
+  }
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -14,6 +14,8 @@
 import { createSocket, type Socket as DgramSocket } from "node:dgram";
 import type { Readable, Writable } from "node:stream";
 import { LineSplitter } from "../net/line-splitter.js";
+import { formatHostPort } from "../net/listen.js";
+import type { Tracer } from "../net/trace.js";
 import {
   type ConnectTarget,
   describeSocketError,
@@ -68,7 +70,13 @@ export interface UdpSessionOptions {
   readonly maxLineBytes: number;
   /** Called before a line is sent again: `tryNumber` of `maxTries`. */
   readonly onRetry?: (tryNumber: number, maxTries: number) => void;
+  /** --trace: a line per datagram sent and received, each retry, and the end, as #1. Absent: no
+   * trace work at all. */
+  readonly trace?: Tracer;
 }
+
+/** The session's number in trace lines, as for TCP. */
+const TRACE_ID = 1;
 
 export type UdpSessionEnd =
   /** stdin ended and every line was answered. */
@@ -105,6 +113,8 @@ export function runUdpSession(
     let request: Buffer = EMPTY;
     let tries = 0;
     let replyTimer: ReturnType<typeof setTimeout> | null = null;
+    const { trace } = options;
+    const peer = trace === undefined ? "" : describeRemote(socket);
 
     const transition = (next: UdpState): void => {
       state = next;
@@ -117,6 +127,7 @@ export function runUdpSession(
     const finish = (end: UdpSessionEnd): void => {
       if (state === "done") return;
       transition("done");
+      trace?.(TRACE_ID, `done (${describeUdpEnd(end)})`);
       input.off("data", onInputData);
       input.off("end", onInputEnd);
       input.off("error", onInputError);
@@ -153,6 +164,10 @@ export function runUdpSession(
 
     const sendRequest = (): void => {
       tries++;
+      trace?.(
+        TRACE_ID,
+        `datagram to ${peer} ${request.length} B${tries > 1 ? ` (try ${tries} of ${maxTries})` : ""}`,
+      );
       socket.send(request, (error) => {
         if (error)
           finish({ kind: "socket-error", during: "send", reason: describeSocketError(error) });
@@ -167,11 +182,16 @@ export function runUdpSession(
         finish({ kind: "no-reply", tries });
         return;
       }
+      trace?.(TRACE_ID, `no reply within ${options.timeoutMs} ms: retry`);
       options.onRetry?.(tries + 1, maxTries);
       sendRequest();
     };
 
-    const onMessage = (message: Buffer): void => {
+    const onMessage = (message: Buffer, sender: { address: string; port: number }): void => {
+      trace?.(
+        TRACE_ID,
+        `datagram from ${formatHostPort(sender.address, sender.port)} ${message.length} B`,
+      );
       const line = message.at(-1) === LF ? message : Buffer.concat([message, LF_BUFFER]);
       if (!output.write(line)) outputBlocked = true;
       if (state === "awaiting-reply") {
@@ -191,6 +211,7 @@ export function runUdpSession(
       takeNextLine();
     };
     const onInputEnd = (): void => {
+      trace?.(TRACE_ID, "stdin EOF");
       inputEnded = true;
       takeNextLine();
     };
@@ -198,6 +219,7 @@ export function runUdpSession(
       finish({ kind: "input-error", reason: describeSocketError(error) });
     };
     const onSocketError = (error: NodeJS.ErrnoException): void => {
+      trace?.(TRACE_ID, `socket error ${error.code ?? error.message}`);
       // On a connected UDP socket, ECONNREFUSED is the kernel passing on an ICMP port
       // unreachable for a datagram we sent.
       const reason =
@@ -218,4 +240,32 @@ export function runUdpSession(
     input.on("end", onInputEnd);
     input.on("error", onInputError);
   });
+}
+
+/** The connected peer, "127.0.0.1:7007" or "[::1]:7007". */
+function describeRemote(socket: DgramSocket): string {
+  try {
+    const { address, port } = socket.remoteAddress();
+    return formatHostPort(address, port);
+  } catch {
+    return "?"; // not connected (a caller's own socket)
+  }
+}
+
+/** Why the session ended, as --trace's "done (…)" names it. */
+function describeUdpEnd(end: UdpSessionEnd): string {
+  switch (end.kind) {
+    case "input-done":
+      return "stdin EOF, every line answered";
+    case "no-reply":
+      return `no reply after ${end.tries} ${end.tries === 1 ? "try" : "tries"}`;
+    case "socket-error":
+      return `${end.during} error: ${end.reason}`;
+    case "protocol-error":
+      return end.message;
+    case "input-error":
+      return `stdin error: ${end.reason}`;
+    case "output-closed":
+      return "stdout closed";
+  }
 }

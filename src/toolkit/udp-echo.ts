@@ -14,6 +14,7 @@ import {
   resolveListenHosts,
 } from "../net/listen.js";
 import type { ListenSpec } from "../net/listen-target.js";
+import type { Tracer } from "../net/trace.js";
 import type { Logger } from "../server/connection.js";
 import { createRateLimitedLog } from "../server/rate-limited-log.js";
 import type { EchoClientSnapshot, EchoServer } from "./echo-server.js";
@@ -34,6 +35,8 @@ export interface UdpEchoOptions {
   /** error: rate-limited send failures and drops; access is not used (no line per datagram). */
   readonly log: Logger;
   readonly nowMs: () => number;
+  /** --trace: a line per datagram received and sent, all as #0 (UDP has no connections). */
+  readonly trace?: Tracer;
 }
 
 export function createUdpEchoServer(options: UdpEchoOptions): EchoServer {
@@ -138,7 +141,11 @@ class UdpEchoServer implements EchoServer {
   }
 
   private echo(socket: Socket, message: Buffer, sender: RemoteInfo): void {
+    const { trace } = this.options;
+    const peer = trace === undefined ? "" : formatHostPort(sender.address, sender.port);
+    trace?.(0, `datagram from ${peer} ${message.length} B`);
     if (this.sendsInFlight >= MAX_UDP_SENDS_IN_FLIGHT) {
+      trace?.(0, `datagram to ${peer} dropped (${MAX_UDP_SENDS_IN_FLIGHT} replies in flight)`);
       this.reportRecurring(
         `udp: ${MAX_UDP_SENDS_IN_FLIGHT} replies waiting to be sent: dropping datagrams`,
         this.now(),
@@ -151,7 +158,10 @@ class UdpEchoServer implements EchoServer {
       // A sender that is gone is its own business; the reply is lost as UDP allows.
       if (error !== null) {
         const code = (error as NodeJS.ErrnoException).code ?? error.message;
+        trace?.(0, `datagram to ${peer} ${message.length} B failed: ${code}`);
         this.reportRecurring(`udp: a reply could not be sent (${code})`, this.now());
+      } else {
+        trace?.(0, `datagram to ${peer} ${message.length} B`);
       }
     });
   }

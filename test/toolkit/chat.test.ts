@@ -539,6 +539,7 @@ const EVERY_FLAG = [
   "--max-line-bytes",
   "--max-queue-bytes",
   "--quiet",
+  "--trace",
   "--help",
 ];
 

@@ -239,6 +239,7 @@ describe("berth connect: bad usage exits 2 with the usage line", () => {
       "--timeout-ms",
       "--retries",
       "--verbose",
+      "--trace",
       "--help",
     ]) {
       assert.ok(help.includes(flag), `--help does not mention ${flag}`);

@@ -117,6 +117,7 @@ describe("berth echo --help", () => {
       "--max-frame-bytes N",
       "--max-clients N",
       "--quiet",
+      "--trace",
       "-h, --help",
     ]) {
       assert.match(run.stdout, new RegExp(`^ {2}${flag.replace(/[|.]/g, "\\$&")} `, "m"), flag);
