@@ -18,7 +18,13 @@ import {
   createChatServer,
 } from "../../src/toolkit/chat-server.js";
 import { chunkings } from "../helpers/chunkings.js";
-import { type CliProcess, killAllCliProcesses, runCli, startCli } from "../helpers/cli-process.js";
+import {
+  type CliProcess,
+  hasIpv6Loopback,
+  killAllCliProcesses,
+  runCli,
+  startCli,
+} from "../helpers/cli-process.js";
 import { makeTempDir, removeTempDir } from "../helpers/temp-dir.js";
 
 after(killAllCliProcesses);
@@ -510,6 +516,19 @@ describe("berth chat: the room over real sockets", () => {
     }
     assert.ok(performance.now() - startMs < 1000, "close() waited for nothing");
     await assert.rejects(LineClient.open(target), /ECONNREFUSED/);
+  });
+
+  test("an IPv6 loopback room ([::1])", async (t) => {
+    if (!(await hasIpv6Loopback())) {
+      t.skip("this machine has no IPv6 loopback");
+      return;
+    }
+    const { target } = await startServer({ listen: [{ kind: "tcp", hosts: ["::1"], port: 0 }] });
+    assert.equal((target as { host?: string }).host, "::1");
+    const [one, two] = await joinInTurn(target, 2);
+    assert.ok(one && two);
+    await one.client.send("over IPv6\n");
+    await two.client.expect(["guest-1: over IPv6"], "the other member");
   });
 
   test("a Unix socket room", async () => {
