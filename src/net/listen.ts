@@ -85,6 +85,14 @@ function describeListenError(error: NodeJS.ErrnoException, target: ListenTarget)
       const who = owner === null ? "another process" : `process ${owner.pid} (${owner.name})`;
       return `address already in use: ${who} is listening there (not a TIME_WAIT leftover: berth sets SO_REUSEADDR); pick another port, or port 0 for any free one`;
     }
+    default:
+      return describeBindErrno(error);
+  }
+}
+
+/** The words for a bind failure that TCP and UDP share (EADDRINUSE differs and is the caller's). */
+export function describeBindErrno(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
     case "EACCES":
     case "EPERM":
       return "permission denied (ports below 1024 need privileges; use a port of 1024 or more)";

@@ -8,6 +8,7 @@ import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIP } from "node:net";
 import {
   type BoundAddress,
+  describeBindErrno,
   formatHostPort,
   isAddressUnavailable,
   ListenError,
@@ -180,19 +181,9 @@ class UdpEchoServer implements EchoServer {
 }
 
 function describeBindError(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case "EADDRINUSE":
-      return "address already in use (another socket has this UDP port)";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied (ports below 1024 need privileges; use a port of 1024 or more)";
-    case "EADDRNOTAVAIL":
-      return "address not available (no network interface on this machine has it)";
-    case "EAFNOSUPPORT":
-      return "address family not supported on this machine";
-    default:
-      return error.code ?? error.message;
-  }
+  return error.code === "EADDRINUSE"
+    ? "address already in use (another socket has this UDP port)"
+    : describeBindErrno(error);
 }
 
 function closeQuietly(socket: Socket): void {
