@@ -14,6 +14,7 @@ export type { BoundAddress, ListenTarget } from "./net/listen.js";
 export { ListenError } from "./net/listen.js";
 export type { ListenSpec } from "./net/listen-target.js";
 export { parseListenTarget } from "./net/listen-target.js";
+export { createStreamTracer, type Tracer } from "./net/trace.js";
 export type { Logger } from "./server/connection.js";
 export { createStreamLogger } from "./server/log.js";
 export type { StaticServer, StaticServerOptions } from "./server/static-server.js";
