@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitForCheck } from "./wait-for.js";
 
 /** The repository root; this file runs compiled from dist-test/test/helpers/. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -43,7 +44,7 @@ export class CliProcess {
   private ended: CliExit | null = null;
   private spawnError: Error | null = null;
   /** Re-checked on every output chunk and on exit. */
-  private readonly watchers = new Set<() => void>();
+  readonly watchers = new Set<() => void>();
 
   constructor(
     readonly args: readonly string[],
@@ -161,42 +162,17 @@ export class CliProcess {
     for (const watcher of [...this.watchers]) watcher();
   }
 
-  /**
-   * Resolves with check()'s first defined result. Rejects on timeout, and, unless `untilExit`,
-   * as soon as the process has ended without check() succeeding.
-   */
   private waitFor<T>(
     what: string,
     timeoutMs: number,
     check: () => T | undefined,
     untilExit = false,
   ): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const startMs = performance.now();
-      const settle = (outcome: { value: T } | { error: Error }): void => {
-        clearTimeout(timer);
-        this.watchers.delete(watcher);
-        if ("value" in outcome) resolve(outcome.value);
-        else reject(outcome.error);
-      };
-      const watcher = (): void => {
-        const value = check();
-        if (value !== undefined) settle({ value });
-        else if (!untilExit && this.ended !== null) {
-          settle({ error: new Error(`ended before ${what}: ${this.describe()}`) });
-        }
-      };
-      const timer = setTimeout(() => {
-        const elapsedMs = Math.round(performance.now() - startMs);
-        settle({
-          error: new Error(
-            `timed out after ${elapsedMs} ms waiting for ${what}: ${this.describe()}`,
-          ),
-        });
-      }, timeoutMs);
-      this.watchers.add(watcher);
-      watcher();
-    });
+    return waitForCheck(this, what, timeoutMs, check, untilExit);
+  }
+
+  hasEnded(): boolean {
+    return this.ended !== null;
   }
 }
 

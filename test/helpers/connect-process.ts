@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { CLI_PATH, DEFAULT_WAIT_MS, REPO_ROOT } from "./cli-process.js";
+import { waitForCheck } from "./wait-for.js";
 
 export interface ConnectExit {
   readonly code: number | null;
@@ -21,7 +22,7 @@ export class ConnectProcess {
   private outBytes = 0;
   private err = "";
   private ended: ConnectExit | null = null;
-  private readonly watchers = new Set<() => void>();
+  readonly watchers = new Set<() => void>();
 
   constructor(readonly args: readonly string[]) {
     const env = { ...process.env };
@@ -138,34 +139,17 @@ export class ConnectProcess {
     for (const watcher of [...this.watchers]) watcher();
   }
 
-  /** Resolves with check()'s first defined result; rejects on timeout and, unless `untilExit`,
-   * as soon as the process has ended without check() succeeding. */
   private waitFor<T>(
     what: string,
     timeoutMs: number,
     check: () => T | undefined,
     untilExit = false,
   ): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const settle = (outcome: { value: T } | { error: Error }): void => {
-        clearTimeout(timer);
-        this.watchers.delete(watcher);
-        if ("value" in outcome) resolve(outcome.value);
-        else reject(outcome.error);
-      };
-      const watcher = (): void => {
-        const value = check();
-        if (value !== undefined) settle({ value });
-        else if (!untilExit && this.ended !== null) {
-          settle({ error: new Error(`ended before ${what}: ${this.describe()}`) });
-        }
-      };
-      const timer = setTimeout(() => {
-        settle({ error: new Error(`timed out waiting for ${what}: ${this.describe()}`) });
-      }, timeoutMs);
-      this.watchers.add(watcher);
-      watcher();
-    });
+    return waitForCheck(this, what, timeoutMs, check, untilExit);
+  }
+
+  hasEnded(): boolean {
+    return this.ended !== null;
   }
 }
 
