@@ -17,6 +17,11 @@ import { type ListenSpec, parseListenTarget } from "../net/listen-target.js";
 import { createStreamTracer } from "../net/trace.js";
 import { DEFAULT_MAX_PIPELINED_BYTES } from "../server/connection.js";
 import { defaultMaxConnections } from "../server/fd-limit.js";
+import {
+  DEFAULT_CACHE_BYTES,
+  DEFAULT_CACHE_FILE_BYTES,
+  DEFAULT_CACHE_VALIDITY_MS,
+} from "../server/file-cache.js";
 import { createStreamLogger } from "../server/log.js";
 import {
   createStaticServer,
@@ -62,6 +67,11 @@ Caching and encodings
   --no-precompressed         never serve precompressed sidecars
   --max-ranges N             most ranges in one Range request, else the whole file
                              (default ${DEFAULT_MAX_RANGES})
+  --cache-bytes N            memory for small files held with their answers, LRU
+                             (default ${DEFAULT_CACHE_BYTES}); 0 turns the cache off
+  --cache-file-bytes N       largest file held in memory (default ${DEFAULT_CACHE_FILE_BYTES})
+  --cache-validity-ms N      a held file is checked against the disk again after N ms, so a
+                             change is served within N ms (default ${DEFAULT_CACHE_VALIDITY_MS})
 
 Timeouts
   --header-timeout-ms N      a request head must arrive within N ms of its first byte,
@@ -118,6 +128,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       "max-header-fields": { type: "string" },
       "max-body-bytes": { type: "string" },
       "max-ranges": { type: "string" },
+      "cache-bytes": { type: "string" },
+      "cache-file-bytes": { type: "string" },
+      "cache-validity-ms": { type: "string" },
       "max-connections": { type: "string" },
       precompressed: { type: "string" },
       "no-precompressed": { type: "boolean" },
@@ -170,6 +183,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     maxAgeSeconds: int("max-age", 0, DEFAULT_MAX_AGE_SECONDS),
     immutableGlobs: values.immutable ?? [],
     maxRanges: int("max-ranges", 1, DEFAULT_MAX_RANGES),
+    cache: {
+      maxBytes: int("cache-bytes", 0, DEFAULT_CACHE_BYTES),
+      maxFileBytes: int("cache-file-bytes", 0, DEFAULT_CACHE_FILE_BYTES),
+      validityMs: int("cache-validity-ms", 0, DEFAULT_CACHE_VALIDITY_MS),
+    },
     maxConnections: int("max-connections", 1, defaultMaxConnections()),
     log: createStreamLogger(quiet ? null : process.stdout, process.stderr),
     ...(values.trace === true ? { trace: createStreamTracer(process.stderr) } : {}),

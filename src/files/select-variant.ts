@@ -4,7 +4,10 @@ import { openServable, type ServableRoot } from "./open-servable.js";
 
 /** One representation of a resource: the file itself or a precompressed sidecar of it. */
 export interface Representation {
+  /** The open file, or -1 when `content` holds it (a cached representation). */
   readonly fd: number;
+  /** The whole content read into memory, or null when it is read from `fd` as it is sent. */
+  readonly content: Buffer | null;
   readonly stats: Stats;
   /** The content coding of this representation; null for the file itself. */
   readonly coding: Coding | null;
@@ -32,7 +35,12 @@ export function selectVariant(
   acceptEncoding: string | null,
   done: (choice: VariantChoice) => void,
 ): void {
-  const identity: Representation = { fd: original.fd, stats: original.stats, coding: null };
+  const identity: Representation = {
+    fd: original.fd,
+    content: null,
+    stats: original.stats,
+    coding: null,
+  };
   if (codings.length === 0) {
     done({ representation: identity, hasVariants: false });
     return;
@@ -52,7 +60,7 @@ export function selectVariant(
     openServable(root, [...directory, name + SIDECAR_EXTENSION[coding]], (opened) => {
       if (opened.kind === "file") {
         if (isUsableSidecar(opened.stats, original.stats)) {
-          usable.push({ fd: opened.fd, stats: opened.stats, coding });
+          usable.push({ fd: opened.fd, content: null, stats: opened.stats, coding });
         } else {
           close(opened.fd, ignoreError);
         }
@@ -80,7 +88,7 @@ export function selectVariant(
   probe(0);
 }
 
-function isUsableSidecar(sidecar: Stats, original: Stats): boolean {
+export function isUsableSidecar(sidecar: Stats, original: Stats): boolean {
   return sidecar.mtimeMs >= original.mtimeMs && sidecar.size < original.size;
 }
 

@@ -5,6 +5,13 @@ import { type ParseErrorCode, statusForParseError } from "../http/parse-error.js
 import { RequestParser } from "../http/request-parser.js";
 import type { RequestHead, RequestParserLimits } from "../http/request-types.js";
 import type { CloseReason, Tracer } from "../net/trace.js";
+import {
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  CONNECTION_NONE,
+  type ConnectionLineKind,
+  endOfHead,
+} from "./prebuilt-response.js";
 import type { BodySegment, ResponsePlan } from "./response-plan.js";
 import { type HandlerContext, planError, type RequestHandler } from "./static-handler.js";
 
@@ -361,7 +368,25 @@ export class Connection {
     // Shutting down: requests already received are still answered, and only the answer to the
     // last of them says Connection: close (awaitMoreInput closes the idle connection after it).
     if (this.env.isShuttingDown() && this.parser.bufferedBytes === 0) current.keepAlive = false;
-    const head = `${plan.head}${connectionLine(current)}\r\n`;
+    const connection = connectionLineKind(current);
+    if (plan.kind === "prebuilt") {
+      const nowMs = current.startMs;
+      const bytes = plan.bytesFor(nowMs, this.env.dateLine(nowMs), connection);
+      const body = plan.body;
+      if (body === null) {
+        this.write(bytes);
+      } else {
+        // A body too large to inline: both buffers still leave in one writev.
+        this.socket.cork();
+        this.write(bytes);
+        this.write(body);
+        this.socket.uncork();
+      }
+      current.bodyBytesSent = plan.bodyBytes;
+      this.finishResponse();
+      return;
+    }
+    const head = plan.head + endOfHead(connection);
 
     if (plan.kind === "bytes") {
       const body = plan.body;
@@ -595,11 +620,11 @@ function peerName(socket: Socket): string {
 }
 
 /** RFC 9112 §9.6: say "close" when we will close; HTTP/1.0 needs keep-alive spelled out. */
-function connectionLine(current: InFlight): string {
-  if (!current.keepAlive) return "Connection: close\r\n";
+function connectionLineKind(current: InFlight): ConnectionLineKind {
+  if (!current.keepAlive) return CONNECTION_CLOSE;
   return current.request !== null && current.request.httpMinor === 0
-    ? "Connection: keep-alive\r\n"
-    : "";
+    ? CONNECTION_KEEP_ALIVE
+    : CONNECTION_NONE;
 }
 
 /** The request line holds only visible ASCII (the parser guarantees it); quote and backslash

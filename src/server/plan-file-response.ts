@@ -4,10 +4,11 @@ import { createBoundary, layoutMultipart } from "../conditional/multipart.js";
 import { evaluatePreconditions, type Validators } from "../conditional/preconditions.js";
 import { type ByteRange, evaluateIfRange, parseRange } from "../conditional/range.js";
 import { contentTypeForFileName } from "../files/mime.js";
-import type { VariantChoice } from "../files/select-variant.js";
+import type { Representation, VariantChoice } from "../files/select-variant.js";
 import { fieldValue } from "../http/headers.js";
 import { formatHttpDate } from "../http/http-date.js";
 import type { RequestHead } from "../http/request-types.js";
+import type { PrebuiltResponse } from "./prebuilt-response.js";
 import { type BodySegment, errorBody, type ResponsePlan, statusLine } from "./response-plan.js";
 
 /** Sent with every response that has content: never let a browser sniff a file into a more
@@ -19,6 +20,14 @@ export interface FileResponseOptions {
   readonly cacheControl: (relativePath: string, contentType: string) => string;
   /** Range-specs accepted in one Range field; more → the full file (abuse guard). */
   readonly maxRanges: number;
+}
+
+/** The cached answers of a representation in memory (file-cache.ts), used when the outcome is
+ * one of them: they were planned by this very function. */
+export interface PrebuiltAnswers {
+  readonly ok: PrebuiltResponse;
+  readonly okHead: PrebuiltResponse;
+  readonly notModified: PrebuiltResponse;
 }
 
 export interface FileResponseRequest {
@@ -40,26 +49,17 @@ export function planFileResponse(
   input: FileResponseRequest,
   choice: VariantChoice,
   options: FileResponseOptions,
+  prebuilt: PrebuiltAnswers | null = null,
 ): ResponsePlan {
   const { request, method, nowMs, dateLine } = input;
-  const { fd, stats, coding } = choice.representation;
+  const representation = choice.representation;
+  const { stats, coding } = representation;
   const isHead = method === "HEAD";
   const validators: Validators = {
     // Each representation (a sidecar is another file) has its own tag (RFC 9110 §8.8.3).
     etag: formatStrongEtag(stats),
     lastModifiedMs: hasPlausibleMtime(stats, nowMs) ? stats.mtimeMs : null,
   };
-  const contentType = contentTypeForFileName(input.fileName);
-  const vary = choice.hasVariants ? "Vary: Accept-Encoding\r\n" : "";
-  // RFC 9110 §15.4.5: what a 304 must repeat from the 200 (ETag, Cache-Control, Vary, Date),
-  // plus Last-Modified, which guides cache updates.
-  let validatorHeaders = `ETag: ${validators.etag}\r\n`;
-  if (validators.lastModifiedMs !== null) {
-    validatorHeaders += `Last-Modified: ${formatHttpDate(validators.lastModifiedMs)}\r\n`;
-  }
-  validatorHeaders += `Cache-Control: ${options.cacheControl(input.relativePath, contentType)}\r\n`;
-  validatorHeaders += vary;
-
   const fields = request.fields;
   const outcome = evaluatePreconditions(
     method,
@@ -72,8 +72,33 @@ export function planFileResponse(
     validators,
     nowMs,
   );
+  if (outcome.kind === "not-modified" && prebuilt !== null) return prebuilt.notModified;
+  // RFC 9110 §14.2: Range applies to GET, and only once the preconditions let it through.
+  // RFC 9110 §8.4: Content-Encoding says how to decode the content into its Content-Type; beside
+  // multipart/byteranges it would claim the multipart itself is coded. A coded representation is
+  // therefore sent whole or as one range (RFC 9110 §14.2 lets a server ignore a Range).
+  const maxRanges = coding === null ? options.maxRanges : 1;
+  const ranges =
+    outcome.kind === "proceed"
+      ? selectRanges(request, method, validators, stats.size, maxRanges)
+      : null;
+  if (ranges === null && outcome.kind === "proceed" && prebuilt !== null) {
+    return isHead ? prebuilt.okHead : prebuilt.ok;
+  }
+
+  const contentType = contentTypeForFileName(input.fileName);
+  const vary = choice.hasVariants ? "Vary: Accept-Encoding\r\n" : "";
+  // RFC 9110 §15.4.5: what a 304 must repeat from the 200 (ETag, Cache-Control, Vary, Date),
+  // plus Last-Modified, which guides cache updates.
+  let validatorHeaders = `ETag: ${validators.etag}\r\n`;
+  if (validators.lastModifiedMs !== null) {
+    validatorHeaders += `Last-Modified: ${formatHttpDate(validators.lastModifiedMs)}\r\n`;
+  }
+  validatorHeaders += `Cache-Control: ${options.cacheControl(input.relativePath, contentType)}\r\n`;
+  validatorHeaders += vary;
+
   if (outcome.kind === "not-modified") {
-    closeQuietly(fd);
+    releaseRepresentation(representation);
     return {
       kind: "bytes",
       status: 304,
@@ -82,17 +107,12 @@ export function planFileResponse(
     };
   }
   if (outcome.kind === "precondition-failed") {
-    closeQuietly(fd);
+    releaseRepresentation(representation);
     return planErrorWithHeaders(412, isHead, dateLine, vary);
   }
 
-  // RFC 9110 §8.4: Content-Encoding says how to decode the content into its Content-Type; beside
-  // multipart/byteranges it would claim the multipart itself is coded. A coded representation is
-  // therefore sent whole or as one range (RFC 9110 §14.2 lets a server ignore a Range).
-  const maxRanges = coding === null ? options.maxRanges : 1;
-  const ranges = selectRanges(request, method, validators, stats.size, maxRanges);
   if (ranges === "unsatisfiable") {
-    closeQuietly(fd);
+    releaseRepresentation(representation);
     // RFC 9110 §15.5.17: a 416 names the current length.
     return planErrorWithHeaders(
       416,
@@ -132,10 +152,34 @@ export function planFileResponse(
   head = statusLine(status) + head;
   if (isHead) {
     // RFC 9110 §9.3.2: the same fields as GET, no content.
-    closeQuietly(fd);
+    releaseRepresentation(representation);
     return { kind: "bytes", status, head, body: null };
   }
-  return { kind: "file", status, head, fd, segments };
+  if (representation.content !== null) {
+    return { kind: "bytes", status, head, body: bodyFromMemory(representation.content, segments) };
+  }
+  return { kind: "file", status, head, fd: representation.fd, segments };
+}
+
+/** The body of a representation held in memory: a view of it for one span (no copy), or the
+ * parts joined (multipart). */
+function bodyFromMemory(content: Buffer, segments: readonly BodySegment[]): Buffer {
+  const [only] = segments;
+  if (segments.length === 1 && only !== undefined && !Buffer.isBuffer(only)) {
+    return content.subarray(only.start, only.start + only.length);
+  }
+  return Buffer.concat(
+    segments.map((segment) =>
+      Buffer.isBuffer(segment)
+        ? segment
+        : content.subarray(segment.start, segment.start + segment.length),
+    ),
+  );
+}
+
+/** Closes the representation's descriptor, if it has one (a cached one has none). */
+function releaseRepresentation(representation: Representation): void {
+  if (representation.fd !== -1) closeQuietly(representation.fd);
 }
 
 /** RFC 9110 §14.2: Range applies to GET only; If-Range (§13.1.5) that does not match means

@@ -1,4 +1,5 @@
 import { reasonPhrase } from "../http/status.js";
+import type { PrebuiltResponse } from "./prebuilt-response.js";
 
 /**
  * What a handler decides to send, before any byte is written. The connection turns a plan into
@@ -33,7 +34,9 @@ export type ResponsePlan =
       readonly fd: number;
       /** What to send; the lengths add up to the Content-Length in head. */
       readonly segments: readonly BodySegment[];
-    };
+    }
+  /** A cached file's answer, prepared once per second (prebuilt-response.ts). */
+  | PrebuiltResponse;
 
 /** "HTTP/1.1 404 Not Found\r\n" for every status, built once. */
 export function statusLine(status: number): string {

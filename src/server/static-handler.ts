@@ -8,6 +8,7 @@ import { resolveRequestPath } from "../files/resolve-path.js";
 import { selectVariant } from "../files/select-variant.js";
 import { fieldValue } from "../http/headers.js";
 import type { RequestHead } from "../http/request-types.js";
+import type { CachedFile, FileCache } from "./file-cache.js";
 import {
   closeQuietly,
   type FileResponseOptions,
@@ -89,66 +90,144 @@ export interface StaticHandlerOptions extends FileResponseOptions {
   readonly root: ServableRoot;
   /** Codings served from precompressed sidecars, in server preference order; [] = off. */
   readonly precompressed: readonly Coding[];
+  /** Small files held in memory (file-cache.ts), or null for none. */
+  readonly cache: FileCache | null;
 }
 
 export function createStaticHandler(options: StaticHandlerOptions): RequestHandler {
-  const { root } = options;
+  const { cache } = options;
   return (request, context, done) => {
     const method = request.method;
     if (method !== "GET" && method !== "HEAD") {
       done(planOtherMethod(method, context));
       return;
     }
-    const isHead = method === "HEAD";
     if (request.form !== "origin" && request.form !== "absolute") {
-      done(planError(400, isHead, context), `target form ${request.form} with ${method}`);
+      done(
+        planError(400, method === "HEAD", context),
+        `target form ${request.form} with ${method}`,
+      );
       return;
     }
-    const resolved = resolveRequestPath(request.path, root.dotfiles);
-    if (resolved.kind === "bad-request") {
-      done(planError(400, isHead, context), resolved.reason);
-      return;
-    }
-    if (resolved.kind === "not-found") {
-      done(planError(404, isHead, context), resolved.reason);
-      return;
-    }
-    const { segments, directoryForm } = resolved;
-    const serve = (
-      fileSegments: readonly string[],
-      opened: Exclude<OpenServableResult, { kind: "directory" }>,
-    ): void => {
-      if (opened.kind === "file") {
-        serveFile(options, request, method, context, fileSegments, opened, done);
-      } else {
-        done(...planNotServed(opened, isHead, context));
-      }
-    };
-    openServable(root, segments, (opened) => {
-      if (opened.kind !== "directory") {
-        // A file asked for as a directory ("/a.txt/") does not exist (ENOTDIR).
-        if (opened.kind === "file" && directoryForm) {
-          closeQuietly(opened.fd);
-          done(planError(404, isHead, context), "file requested as a directory");
-          return;
-        }
-        serve(segments, opened);
+    // The hot path: a file in memory, checked against the disk recently enough. The key is the
+    // path as sent; each spelling of a path is resolved and checked on its own.
+    if (cache !== null) {
+      const cached = cache.fresh(request.path, context.nowMs);
+      if (cached !== undefined) {
+        done(planCachedResponse(options, cached, request, method, context));
         return;
       }
-      if (!directoryForm) {
-        done(planRedirectToDirectory(segments, request.query, isHead, context));
-        return;
-      }
-      const indexSegments = [...segments, INDEX_FILE];
-      openServable(root, indexSegments, (index) => {
-        if (index.kind === "directory") {
-          done(planError(404, isHead, context), "index.html is a directory");
-          return;
-        }
-        serve(indexSegments, index);
+      const joined = cache.joinLoad(request.path, (loaded) => {
+        if (loaded !== null) done(planCachedResponse(options, loaded, request, method, context));
+        else serveFromDisk(options, request, method, context, done, false);
       });
-    });
+      if (joined) return;
+    }
+    serveFromDisk(options, request, method, context, done, cache !== null);
   };
+}
+
+/** The full path of a request: resolve → open (checking every policy on the opened file) →
+ * choose a representation → plan. With `mayCache`, a small file is read into the cache on the
+ * way and answered from there. */
+function serveFromDisk(
+  options: StaticHandlerOptions,
+  request: RequestHead,
+  method: "GET" | "HEAD",
+  context: HandlerContext,
+  done: PlanCallback,
+  mayCache: boolean,
+): void {
+  const { root, cache } = options;
+  const isHead = method === "HEAD";
+  const resolved = resolveRequestPath(request.path, root.dotfiles);
+  if (resolved.kind === "bad-request") {
+    done(planError(400, isHead, context), resolved.reason);
+    return;
+  }
+  if (resolved.kind === "not-found") {
+    done(planError(404, isHead, context), resolved.reason);
+    return;
+  }
+  const { segments, directoryForm } = resolved;
+  const serve = (
+    fileSegments: readonly string[],
+    opened: Exclude<OpenServableResult, { kind: "directory" }>,
+  ): void => {
+    if (opened.kind !== "file") {
+      done(...planNotServed(opened, isHead, context));
+      return;
+    }
+    const key = request.path;
+    if (mayCache && cache?.wants(key, opened.stats.size)) {
+      const { precompressed } = options;
+      cache.load(key, root, fileSegments, opened, precompressed, options, context.nowMs, (file) => {
+        if (file !== null) done(planCachedResponse(options, file, request, method, context));
+        else serveFromDisk(options, request, method, context, done, false);
+      });
+      return;
+    }
+    serveFile(options, request, method, context, fileSegments, opened, done);
+  };
+  openServable(root, segments, (opened) => {
+    if (opened.kind !== "directory") {
+      // A file asked for as a directory ("/a.txt/") does not exist (ENOTDIR).
+      if (opened.kind === "file" && directoryForm) {
+        closeQuietly(opened.fd);
+        done(planError(404, isHead, context), "file requested as a directory");
+        return;
+      }
+      serve(segments, opened);
+      return;
+    }
+    if (!directoryForm) {
+      done(planRedirectToDirectory(segments, request.query, isHead, context));
+      return;
+    }
+    const indexSegments = [...segments, INDEX_FILE];
+    openServable(root, indexSegments, (index) => {
+      if (index.kind === "directory") {
+        done(planError(404, isHead, context), "index.html is a directory");
+        return;
+      }
+      serve(indexSegments, index);
+    });
+  });
+}
+
+/** A cached file's answer. A request with no precondition or Range field (most of them) gets
+ * the prebuilt 200 at once: RFC 9110 §13.2.2 and §14.2 then have nothing to evaluate. */
+function planCachedResponse(
+  options: StaticHandlerOptions,
+  file: CachedFile,
+  request: RequestHead,
+  method: "GET" | "HEAD",
+  context: HandlerContext,
+): ResponsePlan {
+  const fields = request.fields;
+  const chosen = file.hasVariants
+    ? file.representationFor(fieldValue(fields, "accept-encoding"))
+    : file.identity;
+  if (!hasConditionalOrRange(fields)) return method === "GET" ? chosen.ok : chosen.okHead;
+  const input = {
+    request,
+    method,
+    nowMs: context.nowMs,
+    dateLine: context.dateLine,
+    ...file.file,
+  };
+  const choice = { representation: chosen.representation, hasVariants: file.hasVariants };
+  return planFileResponse(input, choice, options, chosen);
+}
+
+/** Whether any field could change a 200 into a 304, 412, 206 or 416: If-Match, If-None-Match,
+ * If-Modified-Since, If-Unmodified-Since, If-Range, Range (names are lowercased by the parser). */
+function hasConditionalOrRange(fields: readonly string[]): boolean {
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i] as string;
+    if (name === "range" || name.startsWith("if-")) return true;
+  }
+  return false;
 }
 
 /** Chooses the representation (a precompressed sidecar or the file), then plans the answer. */

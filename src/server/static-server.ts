@@ -19,6 +19,7 @@ import {
   type Logger,
 } from "./connection.js";
 import { defaultMaxConnections } from "./fd-limit.js";
+import { createFileCache, type FileCacheLimits } from "./file-cache.js";
 import { createStreamLogger } from "./log.js";
 import { createRateLimitedLog } from "./rate-limited-log.js";
 import { createStaticHandler } from "./static-handler.js";
@@ -71,6 +72,8 @@ export interface StaticServerOptions {
   readonly log?: Logger;
   /** --trace: a line per socket event; default none. */
   readonly trace?: Tracer;
+  /** The in-memory cache of small files (file-cache.ts); maxBytes 0 turns it off. */
+  readonly cache?: Partial<FileCacheLimits>;
 }
 
 /** Sent to a connection beyond --max-connections: a valid answer the client can act on
@@ -143,6 +146,7 @@ class StaticServerImpl implements StaticServer {
         precompressed: options.precompressed ?? DEFAULT_PRECOMPRESSED_CODINGS,
         cacheControl,
         maxRanges: options.maxRanges ?? DEFAULT_MAX_RANGES,
+        cache: createFileCache(options.cache),
       }),
       parserLimits: { ...DEFAULT_PARSER_LIMITS, ...options.limits },
       timeouts,
