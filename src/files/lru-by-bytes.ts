@@ -30,6 +30,11 @@ export class LruByBytes<V extends Weighed> {
     return value;
   }
 
+  /** The value without changing its recency; undefined when absent. */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
   /** Stores the value as the most recently used, evicting the least recently used ones until the
    * budget holds. A value heavier than the whole budget is not stored (and replaces nothing). */
   set(key: string, value: V): void {

@@ -367,7 +367,7 @@ export class RequestParser {
     for (let i = start; i < firstSpace; i++) {
       if (TOKEN_CHAR[buf[i] ?? 0] !== 1) return "BAD_METHOD";
     }
-    const method = buf.toString("latin1", start, firstSpace);
+    const method = knownMethod(buf, start, firstSpace) ?? buf.toString("latin1", start, firstSpace);
 
     for (let i = firstSpace + 1; i < secondSpace; i++) {
       if (TARGET_CHAR[buf[i] ?? 0] !== 1) return "BAD_TARGET";
@@ -380,7 +380,11 @@ export class RequestParser {
       target,
       ...parsedTarget,
       httpMinor: version,
-      versionText: buf.toString("latin1", secondSpace + 1, end),
+      // parseVersion checked the shape: "HTTP/1.1" and "HTTP/1.0" differ only in the minor digit.
+      versionText:
+        buf[end - 1] === 0x31 /* 1 */ || buf[end - 1] === 0x30 /* 0 */
+          ? (VERSION_TEXTS[(buf[end - 1] ?? 0) - 0x30] as string)
+          : buf.toString("latin1", secondSpace + 1, end),
     };
   }
 
@@ -416,7 +420,7 @@ export class RequestParser {
       const byte = buf[i] ?? 0;
       if (FIELD_VALUE_CHAR[byte] !== 1) return byte === CR ? "BARE_CR" : "BAD_FIELD_VALUE";
     }
-    const name = lowerCaseFieldName(buf, start, colon);
+    const name = knownFieldName(buf, start, colon) ?? lowerCaseFieldName(buf, start, colon);
     const value = buf.toString("latin1", valueStart, valueEnd);
     this.head.fields.push(name, value);
     return recordFramingField(this.head, name, value);
@@ -862,6 +866,88 @@ function nextExtState(state: ExtState, byte: number): ExtState | null {
 
 /** Field names are case-insensitive (RFC 9110 §5.1); they are lowercased once, here, and the
  * extra string is only made when the name has an uppercase letter. */
+// Interning: the strings a parser makes for the most common tokens are the same few for every
+// request, so they are matched in the bytes and shared instead of sliced out each time.
+
+const VERSION_TEXTS = ["HTTP/1.0", "HTTP/1.1"];
+
+/** "GET" or "HEAD" when the method bytes are exactly that (methods are case-sensitive). */
+function knownMethod(buf: Buffer, start: number, end: number): string | null {
+  if (
+    end - start === 3 &&
+    buf[start] === 0x47 &&
+    buf[start + 1] === 0x45 &&
+    buf[start + 2] === 0x54
+  ) {
+    return "GET";
+  }
+  if (
+    end - start === 4 &&
+    buf[start] === 0x48 &&
+    buf[start + 1] === 0x45 &&
+    buf[start + 2] === 0x41 &&
+    buf[start + 3] === 0x44
+  ) {
+    return "HEAD";
+  }
+  return null;
+}
+
+/** Field names browsers, CDNs and load generators send on nearly every request. */
+const COMMON_FIELD_NAMES = [
+  "host",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "connection",
+  "cache-control",
+  "pragma",
+  "referer",
+  "cookie",
+  "range",
+  "if-range",
+  "if-none-match",
+  "if-modified-since",
+  "upgrade-insecure-requests",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-dest",
+  "sec-fetch-user",
+  "sec-ch-ua",
+  "sec-ch-ua-mobile",
+  "sec-ch-ua-platform",
+  "priority",
+  "origin",
+  "dnt",
+  "te",
+];
+
+/** The common names by length, so a lookup compares only names that could match. */
+const COMMON_FIELD_NAMES_BY_LENGTH: (readonly string[] | undefined)[] = [];
+for (const name of COMMON_FIELD_NAMES) {
+  const list = (COMMON_FIELD_NAMES_BY_LENGTH[name.length] ?? []) as string[];
+  list.push(name);
+  COMMON_FIELD_NAMES_BY_LENGTH[name.length] = list;
+}
+
+/** The lowercased name when the bytes spell a common field name in any case, else null. The bytes
+ * are already known to be tchars. */
+function knownFieldName(buf: Buffer, start: number, end: number): string | null {
+  const candidates = COMMON_FIELD_NAMES_BY_LENGTH[end - start];
+  if (candidates === undefined) return null;
+  for (const name of candidates) {
+    let i = 0;
+    for (; i < name.length; i++) {
+      let byte = buf[start + i] ?? 0;
+      if (byte >= 0x41 && byte <= 0x5a) byte |= 0x20; // ASCII upper → lower
+      if (byte !== name.charCodeAt(i)) break;
+    }
+    if (i === name.length) return name;
+  }
+  return null;
+}
+
 function lowerCaseFieldName(buf: Buffer, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     const byte = buf[i] ?? 0;

@@ -13,7 +13,7 @@ import {
   endOfHead,
 } from "./prebuilt-response.js";
 import type { BodySegment, ResponsePlan } from "./response-plan.js";
-import { type HandlerContext, planError, type RequestHandler } from "./static-handler.js";
+import { type PlanCallback, planError, type RequestHandler } from "./static-handler.js";
 
 /**
  * One client socket, as an explicit state machine (STYLE.md rule 4):
@@ -153,6 +153,8 @@ export class Connection {
   private closeReason: CloseReason | null = null;
   /** Numbers connections in trace lines. */
   readonly id = nextConnectionId++;
+  private readonly context: { nowMs: number; dateLine: string } = { nowMs: 0, dateLine: "" };
+  private readonly onPlanCallback: PlanCallback = (plan, note) => this.onPlan(plan, note);
 
   constructor(
     private readonly socket: Socket,
@@ -255,8 +257,7 @@ export class Connection {
   private processInput(): void {
     if (this.processing) return; // re-entered from a synchronous response: the loop continues
     this.processing = true;
-    // Corking batches the responses to pipelined requests into one writev.
-    this.socket.cork();
+    let corked = false;
     try {
       while (this.state === "reading") {
         // Backpressure: a client that does not read its answers gets no more of them, and no
@@ -275,11 +276,17 @@ export class Connection {
           this.onParseError(result.code, result.inBody);
           break;
         }
+        // More requests already buffered behind this one (pipelining): cork, so their answers
+        // leave in one writev. A lone request is written at once, without the cork's cost.
+        if (!corked && this.parser.bufferedBytes > 0) {
+          this.socket.cork();
+          corked = true;
+        }
         this.startRequest(result.request);
       }
     } finally {
       this.processing = false;
-      this.socket.uncork();
+      if (corked) this.socket.uncork();
     }
   }
 
@@ -347,8 +354,12 @@ export class Connection {
     const keepAlive =
       request.keepAlive && !(request.expectContinue && request.body.kind !== "none");
     this.current = newInFlight(request, nowMs, keepAlive);
-    const context: HandlerContext = { nowMs, dateLine: this.env.dateLine(nowMs) };
-    this.env.handler(request, context, (plan, note) => this.onPlan(plan, note));
+    // One context and one callback per connection, not per request: a connection answers one
+    // request at a time, and onPlan ignores a plan that arrives after the socket is gone.
+    const context = this.context;
+    context.nowMs = nowMs;
+    context.dateLine = this.env.dateLine(nowMs);
+    this.env.handler(request, context, this.onPlanCallback);
   }
 
   /** Answers a request that could not be parsed (or timed out), then closes. The caller has

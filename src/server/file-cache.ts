@@ -32,6 +32,9 @@ export const DEFAULT_CACHE_VALIDITY_MS = 1000;
  * a handful of distinct values; a client varying it per request only costs a negotiation. */
 const MAX_REMEMBERED_ACCEPT_ENCODINGS = 8;
 
+/** How finely the LRU order tracks use of a hot entry. */
+const RECENCY_STEP_MS = 100;
+
 /** Bytes charged for a prebuilt head (status line, Date, validators, type, length...). */
 const HEAD_CHARGE_BYTES = 512;
 
@@ -89,6 +92,8 @@ interface FileIdentity {
 
 export class CachedFile implements Weighed {
   readonly bytes: number;
+  /** When the LRU last saw it used (see FileCache.fresh). */
+  usedAtMs: number;
   private readonly chosen = new Map<string, CachedRepresentation>();
 
   constructor(
@@ -98,6 +103,7 @@ export class CachedFile implements Weighed {
     readonly variants: readonly CachedRepresentation[],
     readonly file: FileIdentity,
   ) {
+    this.usedAtMs = checkedAtMs;
     let bytes = 0;
     for (const each of [identity, ...variants]) {
       bytes += CachedRepresentation.chargeFor(each.representation.content as Buffer);
@@ -138,9 +144,16 @@ export class FileCache {
 
   /** The entry for a request path, if it was checked against the disk recently enough. */
   fresh(key: string, nowMs: number): CachedFile | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined || nowMs - entry.checkedAtMs >= this.limits.validityMs)
+    const entry = this.entries.peek(key);
+    if (entry === undefined || nowMs - entry.checkedAtMs >= this.limits.validityMs) {
       return undefined;
+    }
+    // Recency to the nearest RECENCY_STEP_MS: moving a hot key to the end of the LRU order on
+    // every hit would cost a Map delete and insert per request for no better eviction.
+    if (nowMs - entry.usedAtMs >= RECENCY_STEP_MS) {
+      entry.usedAtMs = nowMs;
+      this.entries.get(key);
+    }
     return entry;
   }
 
