@@ -4,11 +4,12 @@
  *
  * An entry holds a file's content, the content of each usable precompressed sidecar, and their
  * prebuilt answers (200, HEAD, 304). It is trusted for `validityMs` after it was checked against
- * the disk; the first request after that goes through the ordinary path again (open, fstat, real
- * path, symlink and dotfile policy, sidecar probes), which refreshes the entry, re-reading only
- * what changed. So a change on disk is served after at most `validityMs` (plus the time one
- * revalidation takes), and never with a wrong Content-Length: the length is that of the bytes
- * held, which were read whole and checked against an fstat taken after the read.
+ * the disk; the first request after that starts one refresh through the ordinary path (open,
+ * fstat, real path, symlink and dotfile policy, sidecar probes), which re-reads only what changed,
+ * while requests keep getting the entry (for at most a grace period: a stalled disk cannot
+ * stretch the window). So a change on disk is served after at most `validityMs` plus the time
+ * one refresh takes, and never with a wrong Content-Length: the length is that of the bytes held,
+ * which were read whole and checked against an fstat taken after the read.
  *
  * Only successful file answers are cached; 404s, redirects and errors always take the full path.
  */
@@ -142,19 +143,30 @@ export class FileCache {
     this.entries = new LruByBytes(limits.maxBytes);
   }
 
-  /** The entry for a request path, if it was checked against the disk recently enough. */
-  fresh(key: string, nowMs: number): CachedFile | undefined {
+  /** The entry for a request path, however old (see CachedFile.checkedAtMs). */
+  peek(key: string, nowMs: number): CachedFile | undefined {
     const entry = this.entries.peek(key);
-    if (entry === undefined || nowMs - entry.checkedAtMs >= this.limits.validityMs) {
-      return undefined;
-    }
     // Recency to the nearest RECENCY_STEP_MS: moving a hot key to the end of the LRU order on
     // every hit would cost a Map delete and insert per request for no better eviction.
-    if (nowMs - entry.usedAtMs >= RECENCY_STEP_MS) {
+    if (entry !== undefined && nowMs - entry.usedAtMs >= RECENCY_STEP_MS) {
       entry.usedAtMs = nowMs;
       this.entries.get(key);
     }
     return entry;
+  }
+
+  /** Marks `key` as being refreshed, unless it already is (then false): one refresh at a time,
+   * which ends in load() or abandon(). */
+  beginRefresh(key: string): boolean {
+    if (this.loading.has(key)) return false;
+    this.loading.set(key, []);
+    return true;
+  }
+
+  /** The path no longer leads to a cacheable file: the entry goes, and requests waiting for
+   * the refresh take the disk path. */
+  abandon(key: string): void {
+    this.finishLoad(key, null);
   }
 
   /** Whether a file of this size is worth loading (and one is not already loading for key). */
@@ -164,7 +176,8 @@ export class FileCache {
     );
   }
 
-  /** When `key` is being loaded, queues `waiter` for the outcome and returns true. */
+  /** When `key` is being loaded or refreshed, queues `waiter` for the outcome and returns
+   * true. */
   joinLoad(key: string, waiter: LoadWaiter): boolean {
     const waiters = this.loading.get(key);
     if (waiters === undefined) return false;
@@ -187,15 +200,11 @@ export class FileCache {
     nowMs: number,
     done: LoadWaiter,
   ): void {
-    const waiters: LoadWaiter[] = [done];
+    const waiters = this.loading.get(key) ?? [];
+    waiters.push(done);
     this.loading.set(key, waiters);
-    const previous = this.entries.get(key);
-    const finish = (file: CachedFile | null): void => {
-      this.loading.delete(key);
-      if (file === null) this.entries.delete(key);
-      else this.entries.set(key, file);
-      for (const waiter of waiters) waiter(file);
-    };
+    const previous = this.entries.peek(key);
+    const finish = (file: CachedFile | null): void => this.finishLoad(key, file);
     const reuse = (stats: Stats, coding: Coding | null): Buffer | null => {
       if (previous === undefined) return null;
       for (const each of [previous.identity, ...previous.variants]) {
@@ -250,6 +259,14 @@ export class FileCache {
       };
       probe(0);
     });
+  }
+
+  private finishLoad(key: string, file: CachedFile | null): void {
+    const waiters = this.loading.get(key) ?? [];
+    this.loading.delete(key);
+    if (file === null) this.entries.delete(key);
+    else this.entries.set(key, file);
+    for (const waiter of waiters) waiter(file);
   }
 
   get sizeBytes(): number {

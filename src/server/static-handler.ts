@@ -86,6 +86,10 @@ const KNOWN_UNSUPPORTED_METHODS = new Set([
 
 const INDEX_FILE = "index.html";
 
+/** How long past --cache-validity-ms an entry may still answer while its refresh runs: a disk
+ * that stalls the refresh cannot stretch the window further than this. */
+export const REFRESH_GRACE_MS = 1000;
+
 export interface StaticHandlerOptions extends FileResponseOptions {
   readonly root: ServableRoot;
   /** Codings served from precompressed sidecars, in server preference order; [] = off. */
@@ -109,15 +113,25 @@ export function createStaticHandler(options: StaticHandlerOptions): RequestHandl
       );
       return;
     }
-    // The hot path: a file in memory, checked against the disk recently enough. The key is the
-    // path as sent; each spelling of a path is resolved and checked on its own.
+    // The hot path: a file in memory. The key is the path as sent; each spelling of a path is
+    // resolved and checked on its own.
     if (cache !== null) {
-      const cached = cache.fresh(request.path, context.nowMs);
+      const key = request.path;
+      const nowMs = context.nowMs;
+      const cached = cache.peek(key, nowMs);
       if (cached !== undefined) {
-        done(planCachedResponse(options, cached, request, method, context));
-        return;
+        const ageMs = nowMs - cached.checkedAtMs;
+        // Due for a check against the disk: one refresh runs in the background while requests
+        // keep getting the entry, for at most the grace beyond the validity window.
+        if (ageMs >= cache.limits.validityMs && cache.beginRefresh(key)) {
+          refreshCached(options, key, nowMs);
+        }
+        if (ageMs < cache.limits.validityMs + REFRESH_GRACE_MS) {
+          done(planCachedResponse(options, cached, request, method, context));
+          return;
+        }
       }
-      const joined = cache.joinLoad(request.path, (loaded) => {
+      const joined = cache.joinLoad(key, (loaded) => {
         if (loaded !== null) done(planCachedResponse(options, loaded, request, method, context));
         else serveFromDisk(options, request, method, context, done, false);
       });
@@ -127,9 +141,57 @@ export function createStaticHandler(options: StaticHandlerOptions): RequestHandl
   };
 }
 
-/** The full path of a request: resolve → open (checking every policy on the opened file) →
- * choose a representation → plan. With `mayCache`, a small file is read into the cache on the
- * way and answered from there. */
+/** What a request path leads to on disk, every policy checked on the opened file. */
+type Located =
+  /** The caller owns `opened.fd`. */
+  | { readonly kind: "file"; readonly segments: readonly string[]; readonly opened: OpenedFile }
+  /** A directory named without its trailing slash (RFC 9110 §15.4.2: redirect to it). */
+  | { readonly kind: "directory-redirect"; readonly segments: readonly string[] }
+  /** Nothing to serve: the status (400, 404, 500, 503) and why, for the log. */
+  | { readonly kind: "not-served"; readonly status: number; readonly reason: string };
+
+type OpenedFile = Extract<OpenServableResult, { kind: "file" }>;
+
+/** Resolves a request path and opens what it names: the file, or a directory's index.html. */
+function locate(root: ServableRoot, path: string, done: (located: Located) => void): void {
+  const resolved = resolveRequestPath(path, root.dotfiles);
+  if (resolved.kind === "bad-request") {
+    done({ kind: "not-served", status: 400, reason: resolved.reason });
+    return;
+  }
+  if (resolved.kind === "not-found") {
+    done({ kind: "not-served", status: 404, reason: resolved.reason });
+    return;
+  }
+  const { segments, directoryForm } = resolved;
+  const found = (fileSegments: readonly string[], opened: OpenServableResult): void => {
+    if (opened.kind === "file") done({ kind: "file", segments: fileSegments, opened });
+    else if (opened.kind === "directory") {
+      done({ kind: "not-served", status: 404, reason: "index.html is a directory" });
+    } else done(notServed(opened));
+  };
+  openServable(root, segments, (opened) => {
+    if (opened.kind !== "directory") {
+      // A file asked for as a directory ("/a.txt/") does not exist (ENOTDIR).
+      if (opened.kind === "file" && directoryForm) {
+        closeQuietly(opened.fd);
+        done({ kind: "not-served", status: 404, reason: "file requested as a directory" });
+        return;
+      }
+      found(segments, opened);
+      return;
+    }
+    if (!directoryForm) {
+      done({ kind: "directory-redirect", segments });
+      return;
+    }
+    const indexSegments = [...segments, INDEX_FILE];
+    openServable(root, indexSegments, (index) => found(indexSegments, index));
+  });
+}
+
+/** The full path of a request: locate → choose a representation → plan. With `mayCache`, a
+ * small file is read into the cache on the way and answered from there. */
 function serveFromDisk(
   options: StaticHandlerOptions,
   request: RequestHead,
@@ -140,60 +202,52 @@ function serveFromDisk(
 ): void {
   const { root, cache } = options;
   const isHead = method === "HEAD";
-  const resolved = resolveRequestPath(request.path, root.dotfiles);
-  if (resolved.kind === "bad-request") {
-    done(planError(400, isHead, context), resolved.reason);
-    return;
-  }
-  if (resolved.kind === "not-found") {
-    done(planError(404, isHead, context), resolved.reason);
-    return;
-  }
-  const { segments, directoryForm } = resolved;
-  const serve = (
-    fileSegments: readonly string[],
-    opened: Exclude<OpenServableResult, { kind: "directory" }>,
-  ): void => {
-    if (opened.kind !== "file") {
-      done(...planNotServed(opened, isHead, context));
-      return;
-    }
-    const key = request.path;
-    if (mayCache && cache?.wants(key, opened.stats.size)) {
-      const { precompressed } = options;
-      cache.load(key, root, fileSegments, opened, precompressed, options, context.nowMs, (file) => {
-        if (file !== null) done(planCachedResponse(options, file, request, method, context));
-        else serveFromDisk(options, request, method, context, done, false);
-      });
-      return;
-    }
-    serveFile(options, request, method, context, fileSegments, opened, done);
-  };
-  openServable(root, segments, (opened) => {
-    if (opened.kind !== "directory") {
-      // A file asked for as a directory ("/a.txt/") does not exist (ENOTDIR).
-      if (opened.kind === "file" && directoryForm) {
-        closeQuietly(opened.fd);
-        done(planError(404, isHead, context), "file requested as a directory");
+  locate(root, request.path, (located) => {
+    switch (located.kind) {
+      case "not-served":
+        done(planError(located.status, isHead, context), located.reason);
         return;
-      }
-      serve(segments, opened);
-      return;
-    }
-    if (!directoryForm) {
-      done(planRedirectToDirectory(segments, request.query, isHead, context));
-      return;
-    }
-    const indexSegments = [...segments, INDEX_FILE];
-    openServable(root, indexSegments, (index) => {
-      if (index.kind === "directory") {
-        done(planError(404, isHead, context), "index.html is a directory");
+      case "directory-redirect":
+        done(planRedirectToDirectory(located.segments, request.query, isHead, context));
         return;
+      case "file": {
+        const { segments, opened } = located;
+        const key = request.path;
+        if (mayCache && cache?.wants(key, opened.stats.size)) {
+          const { precompressed } = options;
+          cache.load(key, root, segments, opened, precompressed, options, context.nowMs, (file) => {
+            if (file !== null) done(planCachedResponse(options, file, request, method, context));
+            else serveFromDisk(options, request, method, context, done, false);
+          });
+          return;
+        }
+        serveFile(options, request, method, context, segments, opened, done);
       }
-      serve(indexSegments, index);
-    });
+    }
   });
 }
+
+/** Checks a cached path against the disk again, through the same policies as a request, and
+ * reloads what changed; anything but a cacheable file drops the entry. */
+function refreshCached(options: StaticHandlerOptions, key: string, nowMs: number): void {
+  const { root, cache } = options;
+  if (cache === null) return;
+  locate(root, key, (located) => {
+    if (located.kind !== "file") {
+      cache.abandon(key);
+      return;
+    }
+    const { segments, opened } = located;
+    if (opened.stats.size > cache.limits.maxFileBytes) {
+      closeQuietly(opened.fd);
+      cache.abandon(key);
+      return;
+    }
+    cache.load(key, root, segments, opened, options.precompressed, options, nowMs, ignoreLoaded);
+  });
+}
+
+function ignoreLoaded(): void {}
 
 /** A cached file's answer. A request with no precondition or Range field (most of them) gets
  * the prebuilt 200 at once: RFC 9110 §13.2.2 and §14.2 then have nothing to evaluate. */
@@ -254,17 +308,14 @@ function serveFile(
   });
 }
 
-function planNotServed(
-  opened: Exclude<OpenServableResult, { kind: "directory" | "file" }>,
-  isHead: boolean,
-  context: HandlerContext,
-): [ResponsePlan, string] {
-  if (opened.kind === "not-found") return [planError(404, isHead, context), opened.reason];
+function notServed(opened: Extract<OpenServableResult, { kind: "not-found" | "error" }>): Located {
+  if (opened.kind === "not-found")
+    return { kind: "not-served", status: 404, reason: opened.reason };
   // EMFILE/ENFILE: out of descriptors, a temporary condition → 503; anything else is a
   // server fault → 500. The errno goes to the log only.
   const code = opened.error.code ?? "";
   const status = code === "EMFILE" || code === "ENFILE" ? 503 : 500;
-  return [planError(status, isHead, context), `open failed: ${code || opened.error.message}`];
+  return { kind: "not-served", status, reason: `open failed: ${code || opened.error.message}` };
 }
 
 function planOtherMethod(method: string, context: HandlerContext): ResponsePlan {
