@@ -1,4 +1,8 @@
 /** berth's public API. */
+
+export type { PathRule } from "./files/path-rules.js";
+export type { CorsPolicy } from "./http/cors.js";
+export type { ExtraHeader } from "./http/extra-headers.js";
 export type { ParseErrorCode } from "./http/parse-error.js";
 export { STATUS_FOR_PARSE_ERROR, statusForParseError } from "./http/parse-error.js";
 export { DEFAULT_PARSER_LIMITS, RequestParser } from "./http/request-parser.js";
@@ -15,9 +19,14 @@ export { ListenError } from "./net/listen.js";
 export type { ListenSpec } from "./net/listen-target.js";
 export { parseListenTarget } from "./net/listen-target.js";
 export { createStreamTracer, type Tracer } from "./net/trace.js";
+export type { AccessLogFormat, AccessRecord } from "./server/access-log.js";
 export type { Logger } from "./server/connection.js";
 export { createStreamLogger } from "./server/log.js";
-export type { StaticServer, StaticServerOptions } from "./server/static-server.js";
+export type {
+  StaticServer,
+  StaticServerOptions,
+  TlsCredentials,
+} from "./server/static-server.js";
 export { createStaticServer } from "./server/static-server.js";
 export { createChatServer } from "./toolkit/chat-server.js";
 export { createEchoServer } from "./toolkit/echo-server.js";

@@ -11,6 +11,18 @@ export class UsageError extends Error {
   }
 }
 
+/** A mistake in an input the user named: a config file, a certificate, a key. One line, exit 2,
+ * and no usage line (the usage says nothing about what is inside the file). */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Something the system refused at start-up (a log file that cannot be opened): one line, exit 1,
+ * like a directory that cannot be served or an address that cannot be bound. */
+export class StartupError extends Error {
+  override readonly name = "StartupError";
+}
+
 /** A non-negative integer flag value, e.g. `--port 8080`, within [min, max]. */
 export function parseIntegerFlag(flag: string, value: string, min: number, max: number): number {
   if (!/^\d+$/.test(value)) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from "node:module";
 import { ListenError } from "../net/listen.js";
-import { isParseArgsError, UsageError } from "./args.js";
+import { ConfigError, isParseArgsError, StartupError, UsageError } from "./args.js";
 import { runChat } from "./chat.js";
 import { runConnect } from "./connect.js";
 import { runEcho } from "./echo.js";
@@ -58,7 +58,11 @@ function reportError(error: unknown): number {
     process.stderr.write(`berth: ${(error as Error).message}\n${usage}\n`);
     return 2;
   }
-  if (error instanceof ListenError || isStartupError(error)) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`berth: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof ListenError || error instanceof StartupError || isStartupError(error)) {
     process.stderr.write(`berth: ${(error as Error).message}\n`);
     return 1;
   }

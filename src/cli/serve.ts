@@ -1,10 +1,7 @@
+import { readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_RANGES } from "../conditional/range.js";
-import {
-  type Coding,
-  DEFAULT_PRECOMPRESSED_CODINGS,
-  parseCodingList,
-} from "../files/accept-encoding.js";
 import { DEFAULT_MAX_AGE_SECONDS } from "../files/cache-control.js";
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -12,17 +9,21 @@ import {
   DEFAULT_MAX_HEADER_FIELDS,
   DEFAULT_MAX_REQUEST_LINE_BYTES,
 } from "../http/limits.js";
-import { formatAddress, LOOPBACK_HOSTS } from "../net/listen.js";
-import { type ListenSpec, parseListenTarget } from "../net/listen-target.js";
+import { type BoundAddress, formatAddress } from "../net/listen.js";
+import { checkTlsCredentials } from "../net/tls-credentials.js";
 import { createStreamTracer } from "../net/trace.js";
 import { DEFAULT_MAX_PIPELINED_BYTES } from "../server/connection.js";
-import { defaultMaxConnections } from "../server/fd-limit.js";
 import {
   DEFAULT_CACHE_BYTES,
   DEFAULT_CACHE_FILE_BYTES,
   DEFAULT_CACHE_VALIDITY_MS,
 } from "../server/file-cache.js";
-import { createStreamLogger } from "../server/log.js";
+import {
+  type AccessLogFile,
+  createLogger,
+  createStreamSink,
+  openAccessLogFile,
+} from "../server/log.js";
 import {
   createStaticServer,
   DEFAULT_BODY_TIMEOUT_MS,
@@ -31,16 +32,36 @@ import {
   DEFAULT_KEEPALIVE_TIMEOUT_MS,
   DEFAULT_PORT,
   DEFAULT_SEND_TIMEOUT_MS,
+  type TlsCredentials,
 } from "../server/static-server.js";
-import { parseChoiceFlag, parseIntegerFlag, parseSocketModeFlag, UsageError } from "./args.js";
+import { ConfigError, StartupError } from "./args.js";
+import { type ServeChoices, validateConfig } from "./config.js";
+import {
+  type ConfigSource,
+  choicesFromFlags,
+  configSourceOf,
+  type FlagValues,
+  mergeChoices,
+  type ResolvedServe,
+  resolveServe,
+  serveParseArgsOptions,
+} from "./serve-options.js";
 import { waitForShutdown } from "./signals.js";
 
 export const SERVE_USAGE =
   "Usage: berth serve [DIR] [--host H] [--port N] [--dotfiles allow|deny] [--symlinks contain|follow|deny] [--quiet] [options]";
 
+/** Read from the working directory when no --config is given (and no --no-config). */
+export const DEFAULT_CONFIG_FILE = "berth.json";
+
 export const SERVE_HELP = `${SERVE_USAGE}
 
-Serve the files under DIR (default: the current directory) over HTTP/1.1.
+Serve the files under DIR (default: the current directory) over HTTP/1.1, or HTTPS.
+
+Configuration
+  --config FILE              read options from FILE (JSON, see berth.schema.json); without
+                             it, ./${DEFAULT_CONFIG_FILE} is read when present. Flags override the file.
+  --no-config                do not read ./${DEFAULT_CONFIG_FILE}
 
 Listening
   --listen ADDR              where to listen, repeatable: PORT (loopback), HOST:PORT,
@@ -50,12 +71,31 @@ Listening
                              Default: loopback (127.0.0.1 and ::1). 0.0.0.0 or :: for all.
   --port N                   TCP port (default ${DEFAULT_PORT}); 0 picks a free port.
 
+HTTPS
+  --tls-cert FILE            PEM certificate (chain) to serve HTTPS with; needs --tls-key
+  --tls-key FILE             its PEM private key, unencrypted
+  --tls-listen ADDR          listen with TLS here (repeatable, --listen syntax) and keep the
+                             other listeners plain HTTP; without it every listener is TLS
+
 Safety
   --dotfiles allow|deny      serve names starting with "." (default deny; /.well-known/ is
                              always served)
   --symlinks contain|follow|deny
                              contain (default): serve a symlink only if its real path stays
                              inside DIR; follow: serve any; deny: never serve through one
+
+Site
+  --listing                  list directories that have no index.html (HTML, or JSON)
+  --spa                      single-page app: a GET for a path without an extension that
+                             matches no file gets index.html (200)
+  --spa-file FILE            the single-page app's file instead of index.html (implies --spa)
+  --clean-urls               /about serves about.html; /about.html redirects to /about
+
+Headers
+  --header "NAME: VALUE"     add a field to responses; repeatable
+  --cors                     allow cross-origin requests from any origin
+  --cors-origin ORIGIN       allow cross-origin requests from ORIGIN (scheme://host[:port]);
+                             repeatable
 
 Caching and encodings
   --max-age SECONDS          Cache-Control max-age for files other than HTML (HTML: no-cache)
@@ -92,15 +132,19 @@ Limits
   --max-pipelined-bytes N    pipelined input buffered while a response is in flight before
                              berth stops reading (default ${DEFAULT_MAX_PIPELINED_BYTES})
   --max-body-bytes N         largest request body read and discarded, else 413 (default ${DEFAULT_MAX_BODY_BYTES})
+  --workers N|auto           processes serving the same listeners; auto: one per CPU (default 1)
 
 Output
   --quiet                    no access log (errors still go to stderr)
+  --log-format common|combined|json
+                             access-log format (default common); json adds the response
+                             time, a request id, the referer, user agent and host
+  --log-file PATH            append the access log to PATH instead of stdout; SIGHUP
+                             reopens it (for logrotate)
   --trace                    a line per socket event on stderr: accepted, each read as it
                              arrived, requests parsed, writes (partial: waiting for drain),
                              half-close, and why each connection closed
   -h, --help                 this help`;
-
-const INT_MAX = 2 ** 31 - 1;
 
 /** Runs `berth serve`; resolves with the process exit code once the server has shut down. */
 export async function runServe(argv: readonly string[]): Promise<number> {
@@ -108,133 +152,169 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     args: [...argv],
     allowPositionals: true,
     strict: true,
-    options: {
-      listen: { type: "string", multiple: true },
-      "socket-mode": { type: "string" },
-      host: { type: "string", multiple: true },
-      port: { type: "string" },
-      dotfiles: { type: "string" },
-      symlinks: { type: "string" },
-      quiet: { type: "boolean" },
-      trace: { type: "boolean" },
-      "grace-ms": { type: "string" },
-      "header-timeout-ms": { type: "string" },
-      "keepalive-timeout-ms": { type: "string" },
-      "send-timeout-ms": { type: "string" },
-      "body-timeout-ms": { type: "string" },
-      "max-pipelined-bytes": { type: "string" },
-      "max-request-line-bytes": { type: "string" },
-      "max-head-bytes": { type: "string" },
-      "max-header-fields": { type: "string" },
-      "max-body-bytes": { type: "string" },
-      "max-ranges": { type: "string" },
-      "cache-bytes": { type: "string" },
-      "cache-file-bytes": { type: "string" },
-      "cache-validity-ms": { type: "string" },
-      "max-connections": { type: "string" },
-      precompressed: { type: "string" },
-      "no-precompressed": { type: "boolean" },
-      "max-age": { type: "string" },
-      immutable: { type: "string", multiple: true },
-      help: { type: "boolean", short: "h" },
-    },
+    options: serveParseArgsOptions(),
   });
-  if (values.help === true) {
+  const flags = values as FlagValues;
+  if (flags.help === true) {
     process.stdout.write(`${SERVE_HELP}\n`);
     return 0;
   }
-  if (positionals.length > 1)
-    throw new UsageError(`expected one directory, got ${positionals.length}`);
-  const int = (flag: keyof typeof values, min: number, fallback: number): number => {
-    const raw = values[flag];
-    return typeof raw === "string" ? parseIntegerFlag(flag, raw, min, INT_MAX) : fallback;
-  };
-  const port =
-    typeof values.port === "string"
-      ? parseIntegerFlag("port", values.port, 0, 65535)
-      : DEFAULT_PORT;
-  const quiet = values.quiet === true;
+  const fromFlags = choicesFromFlags(flags, positionals);
+  const config = loadConfig(configSourceOf(flags));
+  const options = resolveServe(mergeChoices(config?.choices ?? {}, fromFlags));
+  const tls = options.tls === null ? undefined : readTlsCredentials(options.tls);
+
+  const logFile = options.logFile === null || options.quiet ? null : openLogFile(options.logFile);
+  const accessSink = options.quiet ? null : (logFile?.write ?? createStreamSink(process.stdout));
+  const log = createLogger(accessSink, createStreamSink(process.stderr), {
+    format: options.logFormat,
+  });
   const server = createStaticServer({
-    root: positionals[0] ?? ".",
-    ...listenOptions(values.listen, values.host, values.port),
-    ...(values["socket-mode"] === undefined
-      ? {}
-      : { socketMode: parseSocketModeFlag(values["socket-mode"]) }),
-    port,
-    dotfiles: parseChoiceFlag("dotfiles", values.dotfiles ?? "deny", ["allow", "deny"] as const),
-    symlinks: parseChoiceFlag("symlinks", values.symlinks ?? "contain", [
-      "contain",
-      "follow",
-      "deny",
-    ] as const),
-    graceMs: int("grace-ms", 0, DEFAULT_GRACE_MS),
-    headerTimeoutMs: int("header-timeout-ms", 1, DEFAULT_HEADER_TIMEOUT_MS),
-    keepAliveTimeoutMs: int("keepalive-timeout-ms", 0, DEFAULT_KEEPALIVE_TIMEOUT_MS),
-    sendTimeoutMs: int("send-timeout-ms", 1, DEFAULT_SEND_TIMEOUT_MS),
-    bodyTimeoutMs: int("body-timeout-ms", 1, DEFAULT_BODY_TIMEOUT_MS),
-    maxPipelinedBytes: int("max-pipelined-bytes", 1, DEFAULT_MAX_PIPELINED_BYTES),
-    limits: {
-      maxRequestLineBytes: int("max-request-line-bytes", 16, DEFAULT_MAX_REQUEST_LINE_BYTES),
-      maxHeadBytes: int("max-head-bytes", 64, DEFAULT_MAX_HEAD_BYTES),
-      maxHeaderFields: int("max-header-fields", 1, DEFAULT_MAX_HEADER_FIELDS),
-      maxBodyBytes: int("max-body-bytes", 0, DEFAULT_MAX_BODY_BYTES),
-    },
-    precompressed: precompressedCodings(values.precompressed, values["no-precompressed"] === true),
-    maxAgeSeconds: int("max-age", 0, DEFAULT_MAX_AGE_SECONDS),
-    immutableGlobs: values.immutable ?? [],
-    maxRanges: int("max-ranges", 1, DEFAULT_MAX_RANGES),
-    cache: {
-      maxBytes: int("cache-bytes", 0, DEFAULT_CACHE_BYTES),
-      maxFileBytes: int("cache-file-bytes", 0, DEFAULT_CACHE_FILE_BYTES),
-      validityMs: int("cache-validity-ms", 0, DEFAULT_CACHE_VALIDITY_MS),
-    },
-    maxConnections: int("max-connections", 1, defaultMaxConnections()),
-    log: createStreamLogger(quiet ? null : process.stdout, process.stderr),
-    ...(values.trace === true ? { trace: createStreamTracer(process.stderr) } : {}),
+    ...serverOptionsOf(options),
+    log,
+    ...(tls === undefined ? {} : { tls }),
+    hiddenFiles: [
+      ...(config === null ? [] : [config.path]),
+      ...(options.tls === null ? [] : [options.tls.keyFile]),
+      ...(options.logFile === null ? [] : [options.logFile]),
+    ],
+    ...(options.trace ? { trace: createStreamTracer(process.stderr) } : {}),
   });
 
-  const addresses = await server.listen();
+  let addresses: BoundAddress[];
+  try {
+    addresses = await server.listen();
+  } catch (error) {
+    await logFile?.close();
+    throw error;
+  }
   // Handlers first: a supervisor may signal as soon as it reads the URL lines.
   const shutdown = waitForShutdown(server);
-  const root = positionals[0] ?? ".";
+  const reopen = (): void => logFile?.reopen();
+  if (logFile !== null) process.on("SIGHUP", reopen);
   for (const address of addresses) {
-    process.stdout.write(`berth: serving ${root} on ${urlOf(formatAddress(address))}\n`);
+    const scheme = server.tlsAddresses.includes(address) ? "https" : "http";
+    process.stdout.write(`berth: serving ${options.root} on ${urlOf(address, scheme)}\n`);
   }
-  return shutdown;
+  const code = await shutdown;
+  process.off("SIGHUP", reopen);
+  if (logFile !== null) {
+    // The last access lines are batched for the end of the event-loop turn.
+    await new Promise((done) => setImmediate(done));
+    await logFile.close();
+  }
+  return code;
 }
 
-/** --listen is the general form; --host/--port the short one. Mixing them would be ambiguous. */
-function listenOptions(
-  listen: readonly string[] | undefined,
-  hosts: readonly string[] | undefined,
-  port: string | undefined,
-): { listen?: readonly ListenSpec[]; hosts?: readonly string[] } {
-  if (listen === undefined) return hosts === undefined ? {} : { hosts };
-  if (hosts !== undefined || port !== undefined) {
-    throw new UsageError("--listen cannot be combined with --host or --port");
-  }
-  const specs: ListenSpec[] = [];
-  for (const text of listen) {
-    const parsed = parseListenTarget(text, LOOPBACK_HOSTS);
-    if (parsed.kind === "error") throw new UsageError(parsed.message);
-    specs.push(parsed.spec);
-  }
-  return { listen: specs };
+/** The server's share of the resolved options. */
+function serverOptionsOf(options: ResolvedServe) {
+  // workers is for the process supervisor, the rest for the CLI's own I/O.
+  const { quiet, trace, logFormat, logFile, tls, workers, ...server } = options;
+  return server;
 }
 
-function precompressedCodings(list: string | undefined, off: boolean): readonly Coding[] {
-  if (off) {
-    if (list !== undefined) throw new UsageError("--precompressed and --no-precompressed conflict");
-    return [];
-  }
-  if (list === undefined) return DEFAULT_PRECOMPRESSED_CODINGS;
+interface LoadedConfig {
+  /** Absolute: berth never serves it (it may lie inside DIR). */
+  readonly path: string;
+  readonly choices: ServeChoices;
+}
+
+/** Reads and checks berth.json; null when there is none to read. Throws ConfigError. */
+function loadConfig(source: ConfigSource): LoadedConfig | null {
+  if (source.kind === "none") return null;
+  const label = source.kind === "file" ? source.path : DEFAULT_CONFIG_FILE;
+  const path = resolve(label);
+  if (source.kind === "default" && !isFile(path)) return null;
+  let text: string;
   try {
-    return parseCodingList(list);
+    text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new UsageError(`--precompressed: ${(error as Error).message}`);
+    throw new ConfigError(`config ${label}: ${describeFileError(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config ${label}: not valid JSON: ${describeJsonError(text, error)}`);
+  }
+  const result = validateConfig(json, dirname(path));
+  if (result.kind === "error") throw new ConfigError(`config ${label}: ${result.message}`);
+  return { path, choices: result.choices };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
-function urlOf(hostPort: string): string {
-  return hostPort.startsWith("unix:") ? hostPort : `http://${hostPort}/`;
+/** JSON.parse's message, with the line and column Node 20 leaves out ("at position 41"). */
+function describeJsonError(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /at position (\d+)/.exec(message);
+  if (position === null || /\(line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split("\n").length;
+  const column = before.length - before.lastIndexOf("\n");
+  return `${message} (line ${line} column ${column})`;
+}
+
+/** Reads and checks the certificate and key; every failure is one line naming the file. */
+function readTlsCredentials(files: { certFile: string; keyFile: string }): TlsCredentials {
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new ConfigError(`Cannot read ${what} ${path}: ${describeFileError(error)}`);
+    }
+  };
+  const cert = read("TLS certificate", files.certFile);
+  const key = read("TLS key", files.keyFile);
+  const check = checkTlsCredentials(cert, key, Date.now());
+  switch (check.kind) {
+    case "error": {
+      const subject = {
+        cert: `TLS certificate ${files.certFile}`,
+        key: `TLS key ${files.keyFile}`,
+        pair: `TLS key ${files.keyFile} and certificate ${files.certFile}`,
+      }[check.culprit];
+      throw new ConfigError(`${subject}: ${check.reason}`);
+    }
+    case "ok":
+      for (const warning of check.warnings) {
+        process.stderr.write(`berth: warning: ${files.certFile}: ${warning}\n`);
+      }
+      return { cert, key };
+  }
+}
+
+function openLogFile(path: string): AccessLogFile {
+  try {
+    return openAccessLogFile(path, (message) => process.stderr.write(`berth: ${message}\n`));
+  } catch (error) {
+    throw new StartupError(`Cannot open log file ${path}: ${describeFileError(error)}`);
+  }
+}
+
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EISDIR: "is a directory",
+  ENOTDIR: "a parent is not a directory",
+  ELOOP: "too many levels of symbolic links",
+};
+
+function describeFileError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined && code in FILE_ERRORS) return FILE_ERRORS[code] as string;
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+function urlOf(address: BoundAddress, scheme: "http" | "https"): string {
+  const hostPort = formatAddress(address);
+  if (hostPort.startsWith("unix:")) return scheme === "https" ? `${hostPort} (TLS)` : hostPort;
+  return `${scheme}://${hostPort}/`;
 }

@@ -39,7 +39,8 @@ const HTML_VALUE = "no-cache";
 /** RFC 9110 §8.3.1: media types are case-insensitive; parameters (charset) may follow. */
 const HTML_CONTENT_TYPE = /^text\/html(?:[\t ;]|$)/i;
 
-const GLOB_OPTIONS: picomatch.PicomatchOptions = {
+/** Shared with path-rules.ts, so every glob berth takes behaves the same. */
+export const GLOB_OPTIONS: picomatch.PicomatchOptions = {
   // Dotfiles under a fingerprinted folder ("assets/.vite/x.js") are as immutable as the rest.
   dot: true,
   // Paths are always "/"-separated, whatever the platform we run on.

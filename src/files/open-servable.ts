@@ -10,6 +10,7 @@
 
 import type { Stats } from "node:fs";
 import * as fs from "node:fs";
+import * as nodePath from "node:path";
 import { type DotfilePolicy, hasDeniedDotfile } from "./resolve-path.js";
 
 /**
@@ -24,6 +25,9 @@ export interface ServableRoot {
   readonly realRoot: string;
   readonly dotfiles: DotfilePolicy;
   readonly symlinks: SymlinkPolicy;
+  /** Real paths never served, wherever they lie: berth's own config file, TLS key and access
+   * log, which may well sit in the directory being served. */
+  readonly hidden: readonly string[];
 }
 
 /** errno codes that mean "nothing to serve here": answered 404 so a client cannot tell a missing
@@ -51,7 +55,9 @@ export type NotServableReason =
   /** dotfiles "deny": the path, or the real path below the root, holds a dotfile. */
   | "DOTFILE"
   /** Without /proc/self/fd: the file at the real path is not the one we opened (it was swapped). */
-  | "REPLACED_WHILE_OPENING";
+  | "REPLACED_WHILE_OPENING"
+  /** One of berth's own files (ServableRoot.hidden). */
+  | "HIDDEN";
 
 export type OpenServableResult =
   /** The caller owns `fd` and must close it. */
@@ -110,7 +116,7 @@ const CLI_REASON_FOR_ERRNO: Readonly<Record<string, string>> = {
  */
 export async function createServableRoot(
   dir: string,
-  options: { dotfiles: DotfilePolicy; symlinks: SymlinkPolicy },
+  options: { dotfiles: DotfilePolicy; symlinks: SymlinkPolicy; hidden?: readonly string[] },
 ): Promise<ServableRoot> {
   let realRoot: string;
   try {
@@ -127,7 +133,30 @@ export async function createServableRoot(
   if (!procFdLinksGiveRealPaths) {
     procFdLinksGiveRealPaths = await isProcFdLinkOf(realRoot);
   }
-  return Object.freeze({ realRoot, dotfiles: options.dotfiles, symlinks: options.symlinks });
+  const hidden = await Promise.all((options.hidden ?? []).map(realPathOfMaybeMissing));
+  return Object.freeze({
+    realRoot,
+    dotfiles: options.dotfiles,
+    symlinks: options.symlinks,
+    hidden: Object.freeze(hidden),
+  });
+}
+
+/** The real path `path` has, or will have once created (a log file berth has yet to write). */
+async function realPathOfMaybeMissing(path: string): Promise<string> {
+  try {
+    return await fs.promises.realpath(path);
+  } catch {
+    const absolute = nodePath.resolve(path);
+    try {
+      return nodePath.join(
+        await fs.promises.realpath(nodePath.dirname(absolute)),
+        nodePath.basename(absolute),
+      );
+    } catch {
+      return absolute;
+    }
+  }
 }
 
 /**
@@ -224,6 +253,8 @@ function evaluateRealPath(
   lexicalPath: string,
   realPath: string,
 ): NotServableReason | undefined {
+  // By real path, so no symlink or alternate spelling reaches them.
+  if (isHiddenRealPath(root, realPath)) return "HIDDEN";
   const relative = pathRelativeToRoot(root.realRoot, realPath);
   switch (root.symlinks) {
     case "contain":
@@ -241,6 +272,11 @@ function evaluateRealPath(
     if (hasDeniedDotfile(relative.split("/"))) return "DOTFILE";
   }
   return undefined;
+}
+
+/** Whether `realPath` is one of berth's own files (a listing must leave it out too). */
+export function isHiddenRealPath(root: ServableRoot, realPath: string): boolean {
+  return root.hidden.length > 0 && root.hidden.includes(realPath);
 }
 
 /** `realPath` below `realRoot` as "a/b" ("" for the root itself), or undefined when outside. */

@@ -1,10 +1,10 @@
 import { close as closeFd, read as readFd } from "node:fs";
 import type { Socket } from "node:net";
-import { formatLogDate, SecondCache } from "../http/http-date.js";
 import { type ParseErrorCode, statusForParseError } from "../http/parse-error.js";
 import { RequestParser } from "../http/request-parser.js";
 import type { RequestHead, RequestParserLimits } from "../http/request-types.js";
 import type { CloseReason, Tracer } from "../net/trace.js";
+import type { AccessRecord } from "./access-log.js";
 import {
   CONNECTION_CLOSE,
   CONNECTION_KEEP_ALIVE,
@@ -68,8 +68,15 @@ export interface ConnectionTimeouts {
 }
 
 export interface Logger {
+  /** Free-form activity lines (the toolkit servers' open/close lines). */
   access(line: string): void;
   error(line: string): void;
+  /**
+   * The HTTP access log: one record per answered request, formatted by whoever receives it
+   * (access-log.ts). null: access logging is off, and no record is even built. Absent: the
+   * server writes each record to access() as a Common Log Format line.
+   */
+  readonly request?: ((record: AccessRecord) => void) | null;
 }
 
 export interface ConnectionEnvironment {
@@ -136,7 +143,6 @@ function newInFlight(request: RequestHead | null, startMs: number, keepAlive: bo
 
 const NO_SEGMENTS: readonly BodySegment[] = [];
 
-const logDates = new SecondCache(formatLogDate);
 let nextConnectionId = 1;
 
 export class Connection {
@@ -622,16 +628,20 @@ export class Connection {
     this.socket.resume();
   }
 
+  /** Hands the access log a record; formatting (and its escaping) is access-log.ts's. */
   private logAccess(current: InFlight): void {
-    const request = current.request;
-    const requestLine =
-      request === null
-        ? "-"
-        : escapeForLog(`${request.method} ${request.target} ${request.versionText}`);
-    const bytes = current.bodyBytesSent === 0 ? "-" : String(current.bodyBytesSent);
-    this.env.log.access(
-      `${this.remote} - - [${logDates.at(current.startMs)}] "${requestLine}" ${current.status} ${bytes}`,
-    );
+    const log = this.env.log.request;
+    if (log === null || log === undefined) return; // logging off: build nothing
+    log({
+      remote: this.remote,
+      request: current.request,
+      status: current.status,
+      bodyBytes: current.bodyBytesSent,
+      startMs: current.startMs,
+      // startMs is the wall clock read when the head was complete; a clock step backwards
+      // must not log a negative time.
+      durationMs: Math.max(0, Date.now() - current.startMs),
+    });
   }
 }
 
@@ -647,12 +657,6 @@ function connectionLineKind(current: InFlight): ConnectionLineKind {
   return current.request !== null && current.request.httpMinor === 0
     ? CONNECTION_KEEP_ALIVE
     : CONNECTION_NONE;
-}
-
-/** The request line holds only visible ASCII (the parser guarantees it); quote and backslash
- * are escaped so a log reader can always find the field's end. */
-function escapeForLog(text: string): string {
-  return text.includes('"') || text.includes("\\") ? text.replace(/["\\]/g, "\\$&") : text;
 }
 
 function ignoreError(): void {}

@@ -67,8 +67,13 @@ export class CachedRepresentation {
     const choice = { representation, hasVariants };
     const plan = (method: "GET" | "HEAD", fields: readonly string[]) => {
       const request = syntheticRequest(method, fields);
+      const requestHeaders = options.usualRequestHeaders;
       return (nowMs: number, dateLine: string) =>
-        planFileResponse({ ...file, request, method, nowMs, dateLine }, choice, options);
+        planFileResponse(
+          { ...file, request, method, nowMs, dateLine, requestHeaders },
+          choice,
+          options,
+        );
     };
     this.ok = new PrebuiltResponse(200, content.length, plan("GET", []));
     this.okHead = new PrebuiltResponse(200, 0, plan("HEAD", []));
@@ -213,7 +218,7 @@ export class FileCache {
       }
       return null;
     };
-    readFileOnce(opened.fd, opened.stats, reuse(opened.stats, null), (content) => {
+    readWholeFile(opened.fd, opened.stats, reuse(opened.stats, null), (content) => {
       close(opened.fd, ignoreError);
       if (content === null) {
         finish(null);
@@ -249,7 +254,7 @@ export class FileCache {
             probe(index + 1);
             return;
           }
-          readFileOnce(sidecar.fd, sidecar.stats, reuse(sidecar.stats, coding), (bytes) => {
+          readWholeFile(sidecar.fd, sidecar.stats, reuse(sidecar.stats, coding), (bytes) => {
             close(sidecar.fd, ignoreError);
             // A sidecar that cannot be read whole is left out, as one that does not exist.
             if (bytes !== null) sidecars.push({ content: bytes, stats: sidecar.stats, coding });
@@ -307,7 +312,7 @@ function sameFileVersion(a: Stats, b: Stats): boolean {
  * would serve a mix of two versions for the whole validity window. `known` is content already
  * held for this very version.
  */
-function readFileOnce(
+export function readWholeFile(
   fd: number,
   stats: Stats,
   known: Buffer | null,

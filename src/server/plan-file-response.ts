@@ -4,6 +4,7 @@ import { createBoundary, layoutMultipart } from "../conditional/multipart.js";
 import { evaluatePreconditions, type Validators } from "../conditional/preconditions.js";
 import { type ByteRange, evaluateIfRange, parseRange } from "../conditional/range.js";
 import { contentTypeForFileName } from "../files/mime.js";
+import type { PathRuleAnswer } from "../files/path-rules.js";
 import type { Representation, VariantChoice } from "../files/select-variant.js";
 import { fieldValue } from "../http/headers.js";
 import { formatHttpDate } from "../http/http-date.js";
@@ -18,6 +19,12 @@ export const NOSNIFF_HEADER = "X-Content-Type-Options: nosniff\r\n";
 export interface FileResponseOptions {
   /** Cache-Control value for a file, from its path below the root and its Content-Type. */
   readonly cacheControl: (relativePath: string, contentType: string) => string;
+  /** --header fields and berth.json rules for a file's path below the root: header lines for
+   * its responses, and a Cache-Control that overrides `cacheControl`. */
+  readonly pathRules: (relativePath: string) => PathRuleAnswer;
+  /** The `requestHeaders` most requests carry (CORS lines for a request without Origin, or ""):
+   * the prebuilt answers of cached files include them. */
+  readonly usualRequestHeaders: string;
   /** Range-specs accepted in one Range field; more → the full file (abuse guard). */
   readonly maxRanges: number;
 }
@@ -38,6 +45,8 @@ export interface FileResponseRequest {
   /** The resource's path below the root ("docs/index.html") and its own file name. */
   readonly relativePath: string;
   readonly fileName: string;
+  /** Header lines this request adds to whatever is answered (CORS), "" for none. */
+  readonly requestHeaders: string;
 }
 
 /**
@@ -87,15 +96,21 @@ export function planFileResponse(
   }
 
   const contentType = contentTypeForFileName(input.fileName);
-  const vary = choice.hasVariants ? "Vary: Accept-Encoding\r\n" : "";
+  const rules = options.pathRules(input.relativePath);
+  // Lines every answer about this file carries, errors included: Vary (RFC 9110 §12.5.5) and
+  // the request's own (CORS: a script must be able to read a 412 or 416 too).
+  const vary = (choice.hasVariants ? "Vary: Accept-Encoding\r\n" : "") + input.requestHeaders;
   // RFC 9110 §15.4.5: what a 304 must repeat from the 200 (ETag, Cache-Control, Vary, Date),
   // plus Last-Modified, which guides cache updates.
   let validatorHeaders = `ETag: ${validators.etag}\r\n`;
   if (validators.lastModifiedMs !== null) {
     validatorHeaders += `Last-Modified: ${formatHttpDate(validators.lastModifiedMs)}\r\n`;
   }
-  validatorHeaders += `Cache-Control: ${options.cacheControl(input.relativePath, contentType)}\r\n`;
-  validatorHeaders += vary;
+  const cacheControl = rules.cacheControl ?? options.cacheControl(input.relativePath, contentType);
+  validatorHeaders += `Cache-Control: ${cacheControl}\r\n`;
+  // The site's own fields (--header, rules) go with the file's 200, 206 and 304, as nginx's
+  // add_header does, not with error answers.
+  validatorHeaders += vary + rules.headerLines;
 
   if (outcome.kind === "not-modified") {
     releaseRepresentation(representation);

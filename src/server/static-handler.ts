@@ -6,9 +6,10 @@ import {
 } from "../files/open-servable.js";
 import { resolveRequestPath } from "../files/resolve-path.js";
 import { selectVariant } from "../files/select-variant.js";
+import { type EvaluateCors, evaluateCorsFor } from "../http/cors.js";
 import { fieldValue } from "../http/headers.js";
 import type { RequestHead } from "../http/request-types.js";
-import type { CachedFile, FileCache } from "./file-cache.js";
+import { type CachedFile, type FileCache, readWholeFile } from "./file-cache.js";
 import {
   closeQuietly,
   type FileResponseOptions,
@@ -16,6 +17,7 @@ import {
   planErrorWithHeaders,
   planFileResponse,
 } from "./plan-file-response.js";
+import { planDirectoryListing } from "./plan-listing.js";
 import { errorBody, type ResponsePlan, statusLine } from "./response-plan.js";
 
 /**
@@ -96,19 +98,31 @@ export interface StaticHandlerOptions extends FileResponseOptions {
   readonly precompressed: readonly Coding[];
   /** Small files held in memory (file-cache.ts), or null for none. */
   readonly cache: FileCache | null;
+  /** --listing: a directory without index.html is listed (plan-listing.ts). */
+  readonly listing: boolean;
+  /** --spa: the file (below the root) answering extensionless paths that match nothing. */
+  readonly spaFile: string | null;
+  /** --clean-urls: /about serves about.html, /about.html redirects to /about. */
+  readonly cleanUrls: boolean;
+  /** --cors / --cors-origin (http/cors.ts), or null. */
+  readonly cors: EvaluateCors | null;
 }
 
 export function createStaticHandler(options: StaticHandlerOptions): RequestHandler {
-  const { cache } = options;
+  const { cache, cors } = options;
   return (request, context, done) => {
     const method = request.method;
+    // CORS lines go on every answer, errors included: a script must be able to read them.
+    const corsAnswer = cors === null ? null : evaluateCorsFor(cors, method, request.fields);
+    const extra = corsAnswer === null ? "" : corsAnswer.headerLines;
     if (method !== "GET" && method !== "HEAD") {
-      done(planOtherMethod(method, context));
+      if (corsAnswer?.kind === "preflight") done(planPreflight(context, extra));
+      else done(withHeaders(planOtherMethod(method, context), extra));
       return;
     }
     if (request.form !== "origin" && request.form !== "absolute") {
       done(
-        planError(400, method === "HEAD", context),
+        withHeaders(planError(400, method === "HEAD", context), extra),
         `target form ${request.form} with ${method}`,
       );
       return;
@@ -127,17 +141,18 @@ export function createStaticHandler(options: StaticHandlerOptions): RequestHandl
           refreshCached(options, key, nowMs);
         }
         if (ageMs < cache.limits.validityMs + REFRESH_GRACE_MS) {
-          done(planCachedResponse(options, cached, request, method, context));
+          done(planCachedResponse(options, cached, request, method, context, extra));
           return;
         }
       }
       const joined = cache.joinLoad(key, (loaded) => {
-        if (loaded !== null) done(planCachedResponse(options, loaded, request, method, context));
-        else serveFromDisk(options, request, method, context, done, false);
+        if (loaded !== null)
+          done(planCachedResponse(options, loaded, request, method, context, extra));
+        else serveFromDisk(options, request, method, context, extra, done, false);
       });
       if (joined) return;
     }
-    serveFromDisk(options, request, method, context, done, cache !== null);
+    serveFromDisk(options, request, method, context, extra, done, cache !== null);
   };
 }
 
@@ -147,6 +162,14 @@ type Located =
   | { readonly kind: "file"; readonly segments: readonly string[]; readonly opened: OpenedFile }
   /** A directory named without its trailing slash (RFC 9110 §15.4.2: redirect to it). */
   | { readonly kind: "directory-redirect"; readonly segments: readonly string[] }
+  /** A directory asked for in its slash form that has no index.html. */
+  | {
+      readonly kind: "directory-without-index";
+      readonly segments: readonly string[];
+      readonly realPath: string;
+    }
+  /** --clean-urls: a path spelled with ".html" moves to its clean form (a path with "/"s). */
+  | { readonly kind: "clean-url-redirect"; readonly location: string }
   /** Nothing to serve: the status (400, 404, 500, 503) and why, for the log. */
   | { readonly kind: "not-served"; readonly status: number; readonly reason: string };
 
@@ -186,8 +209,76 @@ function locate(root: ServableRoot, path: string, done: (located: Located) => vo
       return;
     }
     const indexSegments = [...segments, INDEX_FILE];
-    openServable(root, indexSegments, (index) => found(indexSegments, index));
+    openServable(root, indexSegments, (index) => {
+      if (index.kind === "not-found" && index.reason === "ENOENT") {
+        done({ kind: "directory-without-index", segments, realPath: opened.realPath });
+      } else found(indexSegments, index);
+    });
   });
+}
+
+/**
+ * locate() plus the site conveniences, in the order a request meets them: a file (or, with
+ * --clean-urls, the redirect away from its ".html" spelling); for a path that matches nothing,
+ * NAME.html with --clean-urls, then the --spa file. Both fallbacks apply only to paths without
+ * an extension (an asset that is missing stays 404) and never below /.well-known/ (RFC 8615).
+ */
+function route(options: StaticHandlerOptions, path: string, done: (located: Located) => void) {
+  const { root, cleanUrls, spaFile } = options;
+  locate(root, path, (located) => {
+    if (located.kind === "file" && cleanUrls) {
+      const location = cleanLocation(located.segments, path);
+      if (location !== null) {
+        closeQuietly(located.opened.fd);
+        done({ kind: "clean-url-redirect", location });
+        return;
+      }
+    }
+    const missing =
+      (located.kind === "not-served" && located.status === 404) ||
+      (located.kind === "directory-without-index" && !options.listing);
+    if (!missing || hasExtension(path) || path.startsWith(WELL_KNOWN_PREFIX)) {
+      done(located);
+      return;
+    }
+    const trySpa = (): void => {
+      if (spaFile === null) {
+        done(located);
+        return;
+      }
+      locate(root, `/${spaFile.split("/").map(encodePathSegment).join("/")}`, (spa) => {
+        done(spa.kind === "file" ? spa : located);
+      });
+    };
+    if (!cleanUrls || path.endsWith("/")) {
+      trySpa();
+      return;
+    }
+    locate(root, `${path}.html`, (html) => {
+      if (html.kind === "file") done(html);
+      else trySpa();
+    });
+  });
+}
+
+const WELL_KNOWN_PREFIX = "/.well-known/";
+
+/** Whether the last segment of a raw path names an extension ("app.js", "v1.2", "a%2Ejs"). */
+function hasExtension(path: string): boolean {
+  const last = path.slice(path.lastIndexOf("/") + 1);
+  return last.includes(".") || /%2e/i.test(last);
+}
+
+/** --clean-urls: where a file requested by its ".html" name moves to ("/docs/about.html" →
+ * "/docs/about", "/docs/index.html" → "/docs/"), or null when the request did not spell it. */
+function cleanLocation(segments: readonly string[], path: string): string | null {
+  const name = segments[segments.length - 1] ?? "";
+  // The request named the .html file itself (not a directory whose index it is).
+  if (!name.endsWith(".html") || path.endsWith("/")) return null;
+  const parent = segments.slice(0, -1).map(encodePathSegment);
+  const prefix = parent.length === 0 ? "/" : `/${parent.join("/")}/`;
+  if (name === INDEX_FILE) return prefix;
+  return prefix + encodePathSegment(name.slice(0, -".html".length));
 }
 
 /** The full path of a request: locate → choose a representation → plan. With `mayCache`, a
@@ -197,18 +288,46 @@ function serveFromDisk(
   request: RequestHead,
   method: "GET" | "HEAD",
   context: HandlerContext,
+  extra: string,
   done: PlanCallback,
   mayCache: boolean,
 ): void {
   const { root, cache } = options;
   const isHead = method === "HEAD";
-  locate(root, request.path, (located) => {
+  // Answers planned here (not by planFileResponse) get the request's extra lines added.
+  const answer: PlanCallback =
+    extra === "" ? done : (plan, note) => done(withHeaders(plan, extra), note);
+  route(options, request.path, (located) => {
     switch (located.kind) {
       case "not-served":
-        done(planError(located.status, isHead, context), located.reason);
+        if (located.status === 404) serveNotFound(options, isHead, context, located.reason, answer);
+        else answer(planError(located.status, isHead, context), located.reason);
         return;
-      case "directory-redirect":
-        done(planRedirectToDirectory(located.segments, request.query, isHead, context));
+      case "directory-redirect": {
+        const location = `/${located.segments.map(encodePathSegment).join("/")}/`;
+        answer(planRedirect(location, request.query, isHead, context));
+        return;
+      }
+      case "clean-url-redirect":
+        answer(planRedirect(located.location, request.query, isHead, context));
+        return;
+      case "directory-without-index":
+        if (!options.listing) {
+          serveNotFound(options, isHead, context, "directory without index.html", answer);
+          return;
+        }
+        planDirectoryListing(
+          {
+            method,
+            segments: located.segments,
+            query: request.query,
+            accept: fieldValue(request.fields, "accept"),
+            dateLine: context.dateLine,
+            root,
+            directoryRealPath: located.realPath,
+          },
+          answer,
+        );
         return;
       case "file": {
         const { segments, opened } = located;
@@ -216,12 +335,13 @@ function serveFromDisk(
         if (mayCache && cache?.wants(key, opened.stats.size)) {
           const { precompressed } = options;
           cache.load(key, root, segments, opened, precompressed, options, context.nowMs, (file) => {
-            if (file !== null) done(planCachedResponse(options, file, request, method, context));
-            else serveFromDisk(options, request, method, context, done, false);
+            if (file !== null) {
+              done(planCachedResponse(options, file, request, method, context, extra));
+            } else serveFromDisk(options, request, method, context, extra, done, false);
           });
           return;
         }
-        serveFile(options, request, method, context, segments, opened, done);
+        serveFile(options, request, method, context, extra, segments, opened, done);
       }
     }
   });
@@ -232,7 +352,7 @@ function serveFromDisk(
 function refreshCached(options: StaticHandlerOptions, key: string, nowMs: number): void {
   const { root, cache } = options;
   if (cache === null) return;
-  locate(root, key, (located) => {
+  route(options, key, (located) => {
     if (located.kind !== "file") {
       cache.abandon(key);
       return;
@@ -257,21 +377,26 @@ function planCachedResponse(
   request: RequestHead,
   method: "GET" | "HEAD",
   context: HandlerContext,
+  extra: string,
 ): ResponsePlan {
   const fields = request.fields;
   const chosen = file.hasVariants
     ? file.representationFor(fieldValue(fields, "accept-encoding"))
     : file.identity;
-  if (!hasConditionalOrRange(fields)) return method === "GET" ? chosen.ok : chosen.okHead;
+  // The prebuilt answers carry the usual extra lines; a request with others (a CORS origin
+  // echoed) is planned from the bytes in memory instead.
+  const usual = extra === options.usualRequestHeaders;
+  if (usual && !hasConditionalOrRange(fields)) return method === "GET" ? chosen.ok : chosen.okHead;
   const input = {
     request,
     method,
     nowMs: context.nowMs,
     dateLine: context.dateLine,
     ...file.file,
+    requestHeaders: extra,
   };
   const choice = { representation: chosen.representation, hasVariants: file.hasVariants };
-  return planFileResponse(input, choice, options, chosen);
+  return planFileResponse(input, choice, options, usual ? chosen : null);
 }
 
 /** Whether any field could change a 200 into a 304, 412, 206 or 416: If-Match, If-None-Match,
@@ -290,6 +415,7 @@ function serveFile(
   request: RequestHead,
   method: "GET" | "HEAD",
   context: HandlerContext,
+  extra: string,
   segments: readonly string[],
   opened: Extract<OpenServableResult, { kind: "file" }>,
   done: PlanCallback,
@@ -303,6 +429,7 @@ function serveFile(
       dateLine: context.dateLine,
       relativePath: segments.join("/"),
       fileName: segments[segments.length - 1] ?? "",
+      requestHeaders: extra,
     };
     done(planFileResponse(input, choice, options));
   });
@@ -318,6 +445,18 @@ function notServed(opened: Extract<OpenServableResult, { kind: "not-found" | "er
   return { kind: "not-served", status, reason: `open failed: ${code || opened.error.message}` };
 }
 
+/** A CORS preflight from an allowed origin (Fetch §4.8): 204 with the CORS lines. */
+function planPreflight(context: HandlerContext, corsLines: string): ResponsePlan {
+  const head = `${statusLine(204)}${context.dateLine}${corsLines}`;
+  return { kind: "bytes", status: 204, head, body: null };
+}
+
+/** The plan with header lines added (before the Connection line the connection appends). */
+function withHeaders(plan: ResponsePlan, lines: string): ResponsePlan {
+  if (lines === "" || plan.kind === "prebuilt") return plan;
+  return { ...plan, head: plan.head + lines };
+}
+
 function planOtherMethod(method: string, context: HandlerContext): ResponsePlan {
   if (method === "OPTIONS") {
     // RFC 9110 §9.3.7: 204 with the methods the target supports (also for "OPTIONS *").
@@ -328,26 +467,97 @@ function planOtherMethod(method: string, context: HandlerContext): ResponsePlan 
   return planError(status, false, context, `Allow: ${ALLOWED_METHODS}\r\n`);
 }
 
-/** RFC 9110 §15.4.2: a directory is served at its slash form; the query is kept. The Location is
- * rebuilt from the decoded segments, re-encoded, so nothing the peer sent is reflected raw. */
-function planRedirectToDirectory(
-  segments: readonly string[],
+/** A 301 to `location` (built from decoded segments, re-encoded, so nothing the peer sent is
+ * reflected raw), the query kept: RFC 9110 §15.4.2 (a directory is served at its slash form, and
+ * --clean-urls moves "x.html" to "x"). */
+function planRedirect(
+  location: string,
   query: string,
   isHead: boolean,
   context: HandlerContext,
 ): ResponsePlan {
   // The query holds only visible ASCII (the parser rejects anything else), so no CR/LF.
-  const location = `/${segments.map(encodePathSegment).join("/")}/${query}`;
   const body = errorBody(301);
   const head =
     statusLine(301) +
     context.dateLine +
     NOSNIFF_HEADER +
-    `Location: ${location}\r\n` +
+    `Location: ${location}${query}\r\n` +
     "Content-Type: text/html; charset=utf-8\r\n" +
     `Content-Length: ${body.length}\r\n`;
   return { kind: "bytes", status: 301, head, body: isHead ? null : body };
 }
+
+/** The site's own page for a 404 (404.html at the root, served with status 404), if it has one;
+ * else berth's. */
+function serveNotFound(
+  options: StaticHandlerOptions,
+  isHead: boolean,
+  context: HandlerContext,
+  reason: string,
+  done: PlanCallback,
+): void {
+  readNotFoundPage(options, context.nowMs, (page) => {
+    if (page === null) {
+      done(planError(404, isHead, context), reason);
+      return;
+    }
+    const head =
+      statusLine(404) +
+      context.dateLine +
+      NOSNIFF_HEADER +
+      // The page may change with the site; an error is never worth caching for long.
+      "Cache-Control: no-cache\r\n" +
+      "Content-Type: text/html; charset=utf-8\r\n" +
+      `Content-Length: ${page.length}\r\n`;
+    done({ kind: "bytes", status: 404, head, body: isHead ? null : page }, reason);
+  });
+}
+
+/** 404.html at the root, when it is a servable file (all policies apply) of at most
+ * MAX_NOT_FOUND_PAGE_BYTES; held in the file cache like any file when there is one. */
+function readNotFoundPage(
+  options: StaticHandlerOptions,
+  nowMs: number,
+  done: (page: Buffer | null) => void,
+): void {
+  const { cache, root } = options;
+  if (cache !== null) {
+    const cached = cache.peek(NOT_FOUND_PAGE_KEY, nowMs);
+    if (cached !== undefined && nowMs - cached.checkedAtMs < cache.limits.validityMs) {
+      done(cached.identity.representation.content);
+      return;
+    }
+  }
+  locate(root, NOT_FOUND_PAGE_PATH, (located) => {
+    if (located.kind !== "file") {
+      done(null);
+      return;
+    }
+    const { opened, segments } = located;
+    if (opened.stats.size > MAX_NOT_FOUND_PAGE_BYTES) {
+      closeQuietly(opened.fd);
+      done(null);
+      return;
+    }
+    if (cache?.wants(NOT_FOUND_PAGE_KEY, opened.stats.size)) {
+      cache.load(NOT_FOUND_PAGE_KEY, root, segments, opened, [], options, nowMs, (file) => {
+        done(file === null ? null : file.identity.representation.content);
+      });
+      return;
+    }
+    readWholeFile(opened.fd, opened.stats, null, (content) => {
+      closeQuietly(opened.fd);
+      done(content);
+    });
+  });
+}
+
+const NOT_FOUND_PAGE_PATH = "/404.html";
+/** Its key in the file cache: no request path can equal it (they all start with "/"). */
+const NOT_FOUND_PAGE_KEY = "\0not-found-page";
+/** A larger 404.html is not used (berth's own page is sent): an error page is small. */
+export const MAX_NOT_FOUND_PAGE_BYTES = 1024 * 1024;
 
 export function planError(
   status: number,

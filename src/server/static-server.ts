@@ -1,15 +1,20 @@
-import { createServer, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { DEFAULT_MAX_RANGES } from "../conditional/range.js";
 import { type Coding, DEFAULT_PRECOMPRESSED_CODINGS } from "../files/accept-encoding.js";
 import { createCacheControl, DEFAULT_MAX_AGE_SECONDS } from "../files/cache-control.js";
 import { createServableRoot, type SymlinkPolicy } from "../files/open-servable.js";
+import { createPathRules, type PathRule } from "../files/path-rules.js";
 import type { DotfilePolicy } from "../files/resolve-path.js";
+import { type CorsPolicy, createCors } from "../http/cors.js";
+import type { ExtraHeader } from "../http/extra-headers.js";
 import { formatHttpDate, SecondCache } from "../http/http-date.js";
 import { DEFAULT_PARSER_LIMITS } from "../http/request-parser.js";
 import type { RequestParserLimits } from "../http/request-types.js";
 import { type BoundListeners, bindListeners } from "../net/bind-listeners.js";
-import { type BoundAddress, LOOPBACK_HOSTS } from "../net/listen.js";
+import { type BoundAddress, ListenError, LOOPBACK_HOSTS } from "../net/listen.js";
 import type { ListenSpec } from "../net/listen-target.js";
+import { checkTlsCredentials } from "../net/tls-credentials.js";
 import type { Tracer } from "../net/trace.js";
 import {
   Connection,
@@ -20,17 +25,34 @@ import {
 } from "./connection.js";
 import { defaultMaxConnections } from "./fd-limit.js";
 import { createFileCache, type FileCacheLimits } from "./file-cache.js";
-import { createStreamLogger } from "./log.js";
+import { createStreamLogger, withRequestLog } from "./log.js";
 import { createRateLimitedLog } from "./rate-limited-log.js";
 import { createStaticHandler } from "./static-handler.js";
 
 export const DEFAULT_PORT = 8080;
+/** What --spa serves when --spa-file does not say. */
+export const DEFAULT_SPA_FILE = "index.html";
 /** Graceful shutdown waits this long for responses in flight before destroying what remains. */
 export const DEFAULT_GRACE_MS = 10_000;
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 5_000;
 export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+/** A TLS handshake must complete within this from the TCP accept, else the socket is destroyed.
+ * The header timeout starts only once the handshake is done (the connection exists from then),
+ * so a client that stalls inside the handshake is bounded by this one. Node's default is 120 s;
+ * a real handshake takes a few round trips. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** The one application protocol berth speaks (RFC 7301 ALPN): a client offering h2 and
+ * http/1.1 settles on HTTP/1.1; one offering only h2 fails the handshake. */
+export const ALPN_PROTOCOLS: readonly string[] = ["http/1.1"];
+
+/** A PEM certificate (chain) and its unencrypted private key. */
+export interface TlsCredentials {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
 /** How often deadlines are checked: one timer for all connections instead of one per socket,
  * so timeouts fire within this much of their nominal time. */
 export const DEADLINE_SWEEP_INTERVAL_MS = 250;
@@ -74,6 +96,30 @@ export interface StaticServerOptions {
   readonly trace?: Tracer;
   /** The in-memory cache of small files (file-cache.ts); maxBytes 0 turns it off. */
   readonly cache?: Partial<FileCacheLimits>;
+  /** HTTPS: with `tlsListen` absent, every listener uses TLS; with it, only those do. */
+  readonly tls?: TlsCredentials;
+  /** Default TLS_HANDSHAKE_TIMEOUT_MS. */
+  readonly tlsHandshakeTimeoutMs?: number;
+  /** Where to listen with TLS beside the plain listeners. The plain ones are then `listen`, or
+   * hosts/port when either is given, or none. Needs `tls`. */
+  readonly tlsListen?: readonly ListenSpec[];
+  /** Files never served even when they lie below the root (berth's config, TLS key, log). */
+  readonly hiddenFiles?: readonly string[];
+  // Site features, resolved by the CLI from flags and berth.json; the handler applies them.
+  /** --listing: directory listings for directories without index.html. */
+  readonly listing?: boolean;
+  /** --spa: a GET for an extension-less path that matches no file gets `spaFile` with 200. */
+  readonly spa?: boolean;
+  /** --spa-file: the SPA fallback, relative to the root; default index.html. */
+  readonly spaFile?: string;
+  /** --clean-urls: /about serves about.html; /about.html → 301 /about. */
+  readonly cleanUrls?: boolean;
+  /** --cors / --cors-origin (http/cors.ts); absent or null: no CORS fields. */
+  readonly cors?: CorsPolicy | null;
+  /** --header: fields added to responses (http/extra-headers.ts). */
+  readonly headers?: readonly ExtraHeader[];
+  /** berth.json rules: per-glob headers and Cache-Control (files/path-rules.ts). */
+  readonly rules?: readonly PathRule[];
 }
 
 /** Sent to a connection beyond --max-connections: a valid answer the client can act on
@@ -92,6 +138,8 @@ export interface StaticServer {
    * finish, destroy what remains after the grace period. Resolves when every socket is closed. */
   close(): Promise<void>;
   readonly addresses: readonly BoundAddress[];
+  /** The subset of `addresses` that speaks TLS. */
+  readonly tlsAddresses: readonly BoundAddress[];
   readonly connectionCount: number;
   /** The --max-connections in force. */
   readonly maxConnections: number;
@@ -103,7 +151,8 @@ export function createStaticServer(options: StaticServerOptions): StaticServer {
 
 class StaticServerImpl implements StaticServer {
   addresses: BoundAddress[] = [];
-  private bound: BoundListeners | null = null;
+  tlsAddresses: BoundAddress[] = [];
+  private bound: BoundListeners[] = [];
   private readonly connections = new Set<Connection>();
   private readonly dates = new SecondCache((ms) => `Date: ${formatHttpDate(ms)}\r\n`);
   private sweeper: NodeJS.Timeout | null = null;
@@ -124,9 +173,11 @@ class StaticServerImpl implements StaticServer {
 
   async listen(): Promise<BoundAddress[]> {
     const { options } = this;
+    if (options.tls !== undefined) assertUsableCredentials(options.tls);
     const root = await createServableRoot(options.root, {
       dotfiles: options.dotfiles ?? "deny",
       symlinks: options.symlinks ?? "contain",
+      hidden: options.hiddenFiles ?? [],
     });
     const timeouts: ConnectionTimeouts = {
       headerTimeoutMs: options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
@@ -138,8 +189,10 @@ class StaticServerImpl implements StaticServer {
       maxAgeSeconds: options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS,
       immutableGlobs: options.immutableGlobs ?? [],
     });
-    const log = options.log ?? createStreamLogger(null, process.stderr);
+    const log = withRequestLog(options.log ?? createStreamLogger(null, process.stderr));
     this.reportRateLimited = createRateLimitedLog(log.error);
+    const cors =
+      options.cors === undefined || options.cors === null ? null : createCors(options.cors);
     this.env = {
       handler: createStaticHandler({
         root,
@@ -147,6 +200,13 @@ class StaticServerImpl implements StaticServer {
         cacheControl,
         maxRanges: options.maxRanges ?? DEFAULT_MAX_RANGES,
         cache: createFileCache(options.cache),
+        listing: options.listing ?? false,
+        spaFile: options.spa === true ? (options.spaFile ?? DEFAULT_SPA_FILE) : null,
+        cleanUrls: options.cleanUrls ?? false,
+        cors,
+        pathRules: createPathRules(options.headers ?? [], options.rules ?? []),
+        // What a request without Origin gets: the prebuilt answers of cached files carry it.
+        usualRequestHeaders: cors === null ? "" : cors("GET", null, null, null).headerLines,
       }),
       parserLimits: { ...DEFAULT_PARSER_LIMITS, ...options.limits },
       timeouts,
@@ -169,26 +229,99 @@ class StaticServerImpl implements StaticServer {
     return this.addresses;
   }
 
-  /** What to bind: --listen specs, else --host/--port as one group sharing a port. */
-  private listenSpecs(): readonly ListenSpec[] {
+  /** What to bind, plain and TLS: --listen specs, else --host/--port as one group sharing a
+   * port; with `tls` and no `tlsListen`, those are all TLS. */
+  private listenGroups(): { plain: readonly ListenSpec[]; secure: readonly ListenSpec[] } {
     const { options } = this;
-    if (options.listen !== undefined) return options.listen;
-    const hosts = options.hosts ?? LOOPBACK_HOSTS;
-    return [{ kind: "tcp", hosts, port: options.port ?? DEFAULT_PORT }];
+    const explicit =
+      options.listen !== undefined || options.hosts !== undefined || options.port !== undefined;
+    const specs: readonly ListenSpec[] =
+      options.listen ??
+      (options.tlsListen !== undefined && !explicit
+        ? []
+        : [
+            {
+              kind: "tcp",
+              hosts: options.hosts ?? LOOPBACK_HOSTS,
+              port: options.port ?? DEFAULT_PORT,
+            },
+          ]);
+    if (options.tlsListen !== undefined && options.tls === undefined) {
+      throw new Error("tlsListen needs tls (a certificate and key)");
+    }
+    if (options.tls === undefined) return { plain: specs, secure: [] };
+    return options.tlsListen === undefined
+      ? { plain: [], secure: specs }
+      : { plain: specs, secure: options.tlsListen };
   }
 
   private async bindAll(): Promise<void> {
-    this.bound = await bindListeners(this.listenSpecs(), {
-      createServer: () => createServer({ allowHalfOpen: true }, (socket) => this.accept(socket)),
+    const { plain, secure } = this.listenGroups();
+    if (plain.length === 0 && secure.length === 0) {
+      throw new ListenError("Cannot listen: no address to bind");
+    }
+    // Without any explicit address, the default pair includes ::1: a machine without IPv6
+    // serves on 127.0.0.1 alone.
+    const defaultPair = this.options.listen === undefined && this.options.hosts === undefined;
+    const common = {
       ...(this.options.socketMode === undefined ? {} : { socketMode: this.options.socketMode }),
-      // Without any explicit address, the default pair includes ::1: a machine without IPv6
-      // serves on 127.0.0.1 alone.
-      skipUnavailable: this.options.listen === undefined && this.options.hosts === undefined,
       // Accept errors after start-up (EMFILE/ENFILE when libuv's reserve-descriptor trick
       // fails): log, keep serving existing connections, never crash.
-      onListenerError: (error) => this.onListenerError(error),
+      onListenerError: (error: NodeJS.ErrnoException) => this.onListenerError(error),
+    };
+    try {
+      if (plain.length > 0) {
+        const bound = await bindListeners(plain, {
+          ...common,
+          createServer: () =>
+            createServer({ allowHalfOpen: true }, (socket) => this.accept(socket)),
+          skipUnavailable: defaultPair,
+        });
+        this.bound.push(bound);
+        this.addresses.push(...bound.addresses);
+      }
+      if (secure.length > 0) {
+        const bound = await bindListeners(secure, {
+          ...common,
+          createServer: () => this.createTlsListener(),
+          skipUnavailable: defaultPair && this.options.tlsListen === undefined,
+        });
+        this.bound.push(bound);
+        this.addresses.push(...bound.addresses);
+        this.tlsAddresses.push(...bound.addresses);
+      }
+    } catch (error) {
+      this.addresses = [];
+      this.tlsAddresses = [];
+      throw error;
+    }
+  }
+
+  /** A TLS listener: after the handshake, the TLSSocket (a net.Socket) goes to the same
+   * Connection as a plain socket. */
+  private createTlsListener(): Server {
+    const tls = this.options.tls as TlsCredentials;
+    const server = createTlsServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        ALPNProtocols: [...ALPN_PROTOCOLS],
+        handshakeTimeout: this.options.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
+        allowHalfOpen: true,
+      },
+      (socket: TLSSocket) => this.accept(socket),
+    );
+    // A failed or timed-out handshake (a scanner, plain HTTP sent to this port). With a listener
+    // for this event Node leaves the socket open (a handshake timeout only reports): destroy it.
+    // No connection existed yet, so only the trace hears of it.
+    server.on("tlsClientError", (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+      socket.destroy();
+      this.options.trace?.(
+        0,
+        `TLS handshake with ${socket.remoteAddress ?? "a Unix socket peer"} failed: ${error.code ?? error.message}`,
+      );
     });
-    this.addresses = [...this.bound.addresses];
+    return server;
   }
 
   private accept(socket: Socket): void {
@@ -253,9 +386,20 @@ class StaticServerImpl implements StaticServer {
   }
 
   private stopListening(): void {
-    this.bound?.close();
-    this.bound = null;
-    if (this.closing === null && !this.shuttingDown) this.addresses = [];
+    for (const bound of this.bound.splice(0)) bound.close();
+    if (this.closing === null && !this.shuttingDown) {
+      this.addresses = [];
+      this.tlsAddresses = [];
+    }
+  }
+}
+
+/** The CLI checks the files first, naming them; this guards the programmatic API. */
+function assertUsableCredentials(tls: TlsCredentials): void {
+  const check = checkTlsCredentials(Buffer.from(tls.cert), Buffer.from(tls.key), Date.now());
+  if (check.kind === "error") {
+    const subject = { cert: "certificate", key: "key", pair: "certificate and key" }[check.culprit];
+    throw new Error(`Cannot serve HTTPS: the ${subject}: ${check.reason}`);
   }
 }
 

@@ -32,8 +32,8 @@ export interface CliOptions {
   readonly gid?: number;
 }
 
-/** One "berth: serving DIR on URL" line. */
-const URL_LINE = /^berth: serving (.+) on (http:\/\/\S+\/)$/gm;
+/** One "berth: serving DIR on URL" line (http:// or, for a TLS listener, https://). */
+const URL_LINE = /^berth: serving (.+) on (https?:\/\/\S+\/)$/gm;
 
 const running = new Set<CliProcess>();
 

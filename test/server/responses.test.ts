@@ -155,7 +155,7 @@ describe("exact responses", () => {
 const accessRows: ReadonlyArray<readonly [string, string]> = [
   [request("GET", "/digits.txt"),       '"GET /digits.txt HTTP/1.1" 200 10'],
   [request("HEAD", "/digits.txt"),      '"HEAD /digits.txt HTTP/1.1" 200 -'],
-  [request("GET", "/missing?a=\"b\""),  `"GET /missing?a=\\"b\\" HTTP/1.1" 404 ${errorBody(404).length}`],
+  [request("GET", "/missing?a=\"b\\c\""), `"GET /missing?a=\\x22b\\x5Cc\\x22 HTTP/1.1" 404 ${errorBody(404).length}`],
   [request("OPTIONS", "*"),             '"OPTIONS * HTTP/1.1" 204 -'],
 ];
 
