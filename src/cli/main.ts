@@ -76,11 +76,11 @@ function isStartupError(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("Cannot serve ");
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.exitCode = reportError(error);
-  },
-);
+/** The exit code is set and the process ends once nothing is left to do; a --workers worker
+ * also lets go of its channel to the primary, which would otherwise keep it alive. */
+function finish(code: number): void {
+  process.exitCode = code;
+  if (process.connected) process.disconnect();
+}
+
+main(process.argv.slice(2)).then(finish, (error: unknown) => finish(reportError(error)));

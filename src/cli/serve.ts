@@ -47,6 +47,13 @@ import {
   serveParseArgsOptions,
 } from "./serve-options.js";
 import { waitForShutdown } from "./signals.js";
+import {
+  isWorker,
+  resolveWorkerCount,
+  serveAsWorker,
+  sharesListeners,
+  superviseWorkers,
+} from "./workers.js";
 
 export const SERVE_USAGE =
   "Usage: berth serve [DIR] [--host H] [--port N] [--dotfiles allow|deny] [--symlinks contain|follow|deny] [--quiet] [options]";
@@ -164,6 +171,22 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const options = resolveServe(mergeChoices(config?.choices ?? {}, fromFlags));
   const tls = options.tls === null ? undefined : readTlsCredentials(options.tls);
 
+  const workerCount = resolveWorkerCount(options.workers);
+  if (workerCount > 1 && !isWorker()) {
+    // The primary only supervises; each worker runs all of the rest (its own log file handle,
+    // cache and connections) on the listeners node:cluster shares between them.
+    return superviseWorkers(workerCount, {
+      serving: (addresses) => {
+        // The same URL lines as one process prints (scripts read them), then the count.
+        for (const { address, scheme } of addresses) {
+          process.stdout.write(`berth: serving ${options.root} on ${urlOf(address, scheme)}\n`);
+        }
+        process.stdout.write(`berth: ${workerCount} worker processes\n`);
+      },
+      note: (line) => process.stderr.write(`${line}\n`),
+    });
+  }
+
   const logFile = options.logFile === null || options.quiet ? null : openLogFile(options.logFile);
   const accessSink = options.quiet ? null : (logFile?.write ?? createStreamSink(process.stdout));
   const log = createLogger(accessSink, createStreamSink(process.stderr), {
@@ -179,6 +202,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       ...(options.logFile === null ? [] : [options.logFile]),
     ],
     ...(options.trace ? { trace: createStreamTracer(process.stderr) } : {}),
+    ...(isWorker() && sharesListeners() ? { sharedListeners: true } : {}),
   });
 
   let addresses: BoundAddress[];
@@ -188,16 +212,24 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     await logFile?.close();
     throw error;
   }
-  // Handlers first: a supervisor may signal as soon as it reads the URL lines.
-  const shutdown = waitForShutdown(server);
   const reopen = (): void => logFile?.reopen();
-  if (logFile !== null) process.on("SIGHUP", reopen);
-  for (const address of addresses) {
-    const scheme = server.tlsAddresses.includes(address) ? "https" : "http";
-    process.stdout.write(`berth: serving ${options.root} on ${urlOf(address, scheme)}\n`);
+  const served = addresses.map((address) => ({
+    address,
+    scheme: server.tlsAddresses.includes(address) ? ("https" as const) : ("http" as const),
+  }));
+  let code: number;
+  if (isWorker()) {
+    code = await serveAsWorker({ close: () => server.close(), reopenLogs: reopen }, served);
+  } else {
+    // Handlers first: a supervisor may signal as soon as it reads the URL lines.
+    const shutdown = waitForShutdown(server);
+    if (logFile !== null) process.on("SIGHUP", reopen);
+    for (const { address, scheme } of served) {
+      process.stdout.write(`berth: serving ${options.root} on ${urlOf(address, scheme)}\n`);
+    }
+    code = await shutdown;
+    process.off("SIGHUP", reopen);
   }
-  const code = await shutdown;
-  process.off("SIGHUP", reopen);
   if (logFile !== null) {
     // The last access lines are batched for the end of the event-loop turn.
     await new Promise((done) => setImmediate(done));

@@ -31,6 +31,10 @@ export interface BindOptions {
   /** Quietly skip addresses the machine lacks (the default loopback pair's ::1), as long as
    * another address of the same spec was bound. */
   readonly skipUnavailable?: boolean;
+  /** --workers: the listeners are shared with an earlier worker (node:cluster hands out the same
+   * sockets), so Unix socket paths are neither prepared (the first worker's live socket would
+   * look taken) nor removed here. */
+  readonly shared?: boolean;
   /** Errors a listener reports after start-up (EMFILE/ENFILE on accept): never left unhandled. */
   readonly onListenerError: (error: NodeJS.ErrnoException) => void;
 }
@@ -57,9 +61,9 @@ export async function bindListeners(
   try {
     for (const spec of specs) {
       if (spec.kind === "unix") {
-        await prepareUnixSocketPath(spec.path);
+        if (options.shared !== true) await prepareUnixSocketPath(spec.path);
         addresses.push(await bindOne({ kind: "unix", path: spec.path }));
-        unixPaths.push(spec.path);
+        if (options.shared !== true) unixPaths.push(spec.path);
         if (options.socketMode !== undefined)
           await setUnixSocketMode(spec.path, options.socketMode);
       } else {

@@ -70,8 +70,10 @@ export function listenOn(server: Server, target: ListenTarget): Promise<BoundAdd
     };
     server.once("error", onError);
     server.once("listening", onListening);
+    // Not exclusive: in a `serve --workers` worker (a node:cluster worker), the primary binds
+    // each address once and every worker shares that socket. Elsewhere it changes nothing.
     if (target.kind === "unix") server.listen(target.path);
-    else server.listen({ host: target.host, port: target.port, exclusive: true });
+    else server.listen({ host: target.host, port: target.port });
   });
 }
 

@@ -71,8 +71,12 @@ export function createRequestIdPrefix(): string {
   return randomBytes(6).readUIntBE(0, 6).toString(36).padStart(10, "0").slice(-8);
 }
 
-/** Batched lines are flushed at this size even within one turn, bounding the memory held. */
-const MAX_BATCH_CHARS = 64 * 1024;
+/** A batch is written before it would grow past this: POSIX makes a pipe write of at most
+ * PIPE_BUF (4096 bytes on Linux) atomic, so the batches of several processes sharing one pipe
+ * (`--workers`, or berth beside another writer) never interleave inside a line. Regular files
+ * opened for appending are written whole by Linux anyway. Lines are ASCII (access-log.ts escapes
+ * the rest), so characters are bytes. */
+export const MAX_BATCH_CHARS = 4096;
 
 function batchedWriter(sink: LogSink): (line: string) => void {
   let batch = "";
@@ -85,6 +89,7 @@ function batchedWriter(sink: LogSink): (line: string) => void {
     sink(text);
   };
   return (line) => {
+    if (batch.length > 0 && batch.length + line.length + 1 > MAX_BATCH_CHARS) flush();
     batch += `${line}\n`;
     if (batch.length >= MAX_BATCH_CHARS) flush();
     else if (!scheduled) {

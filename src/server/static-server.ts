@@ -64,6 +64,9 @@ export interface StaticServerOptions {
   readonly listen?: readonly ListenSpec[];
   /** Permission bits for Unix socket files, e.g. 0o660; default: the umask decides. */
   readonly socketMode?: number;
+  /** --workers: another worker already bound these listeners (node:cluster shares them); Unix
+   * socket paths are then neither prepared nor removed by this one. */
+  readonly sharedListeners?: boolean;
   /** Host names or literals to listen on; default 127.0.0.1 and ::1. */
   readonly hosts?: readonly string[];
   /** TCP port; 0 picks a free one (the same one on every host). Default 8080. */
@@ -265,6 +268,7 @@ class StaticServerImpl implements StaticServer {
     const defaultPair = this.options.listen === undefined && this.options.hosts === undefined;
     const common = {
       ...(this.options.socketMode === undefined ? {} : { socketMode: this.options.socketMode }),
+      shared: this.options.sharedListeners === true,
       // Accept errors after start-up (EMFILE/ENFILE when libuv's reserve-descriptor trick
       // fails): log, keep serving existing connections, never crash.
       onListenerError: (error: NodeJS.ErrnoException) => this.onListenerError(error),
