@@ -38,6 +38,8 @@ const CONTENT_TYPE_BY_EXTENSION: Readonly<Record<string, string>> = {
   svg:  "image/svg+xml",
   png:  "image/png",
   wasm: "application/wasm",
+  jpg:  "image/jpeg",
+  webm: "video/webm",
   txt:  "text/plain; charset=utf-8",
   bin:  "application/octet-stream",
 };
