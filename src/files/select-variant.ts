@@ -9,6 +9,8 @@ export interface Representation {
   /** The whole content read into memory, or null when it is read from `fd` as it is sent. */
   readonly content: Buffer | null;
   readonly stats: Stats;
+  /** Its strong ETag, when already computed (a cached representation); null: from `stats`. */
+  readonly etag: string | null;
   /** The content coding of this representation; null for the file itself. */
   readonly coding: Coding | null;
 }
@@ -39,6 +41,7 @@ export function selectVariant(
     fd: original.fd,
     content: null,
     stats: original.stats,
+    etag: null,
     coding: null,
   };
   if (codings.length === 0) {
@@ -60,7 +63,7 @@ export function selectVariant(
     openServable(root, [...directory, name + SIDECAR_EXTENSION[coding]], (opened) => {
       if (opened.kind === "file") {
         if (isUsableSidecar(opened.stats, original.stats)) {
-          usable.push({ fd: opened.fd, content: null, stats: opened.stats, coding });
+          usable.push({ fd: opened.fd, content: null, stats: opened.stats, etag: null, coding });
         } else {
           close(opened.fd, ignoreError);
         }

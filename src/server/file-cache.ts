@@ -14,6 +14,7 @@
  * Only successful file answers are cached; 404s, redirects and errors always take the full path.
  */
 import { close, fstat, read, type Stats } from "node:fs";
+import { formatStrongEtag } from "../conditional/etag.js";
 import { type Coding, negotiateCoding, SIDECAR_EXTENSION } from "../files/accept-encoding.js";
 import { LruByBytes, type Weighed } from "../files/lru-by-bytes.js";
 import { openServable, type ServableRoot } from "../files/open-servable.js";
@@ -62,7 +63,8 @@ export class CachedRepresentation {
     file: FileIdentity,
     options: FileResponseOptions,
   ) {
-    const representation: Representation = { fd: -1, content, stats, coding };
+    const etag = formatStrongEtag(stats);
+    const representation: Representation = { fd: -1, content, stats, etag, coding };
     this.representation = representation;
     const choice = { representation, hasVariants };
     const plan = (method: "GET" | "HEAD", fields: readonly string[]) => {

@@ -66,7 +66,7 @@ export function planFileResponse(
   const isHead = method === "HEAD";
   const validators: Validators = {
     // Each representation (a sidecar is another file) has its own tag (RFC 9110 §8.8.3).
-    etag: formatStrongEtag(stats),
+    etag: representation.etag ?? formatStrongEtag(stats),
     lastModifiedMs: hasPlausibleMtime(stats, nowMs) ? stats.mtimeMs : null,
   };
   const fields = request.fields;

@@ -386,7 +386,16 @@ function planCachedResponse(
   // The prebuilt answers carry the usual extra lines; a request with others (a CORS origin
   // echoed) is planned from the bytes in memory instead.
   const usual = extra === options.usualRequestHeaders;
-  if (usual && !hasConditionalOrRange(fields)) return method === "GET" ? chosen.ok : chosen.okHead;
+  if (usual) {
+    switch (quickPrecondition(fields, chosen.representation.etag)) {
+      case "none":
+        return method === "GET" ? chosen.ok : chosen.okHead;
+      case "not-modified":
+        return chosen.notModified;
+      case "evaluate":
+        break;
+    }
+  }
   const input = {
     request,
     method,
@@ -399,14 +408,30 @@ function planCachedResponse(
   return planFileResponse(input, choice, options, usual ? chosen : null);
 }
 
-/** Whether any field could change a 200 into a 304, 412, 206 or 416: If-Match, If-None-Match,
- * If-Modified-Since, If-Unmodified-Since, If-Range, Range (names are lowercased by the parser). */
-function hasConditionalOrRange(fields: readonly string[]): boolean {
+/**
+ * The two outcomes most requests for a cached file lead to, read off the field names without
+ * parsing anything: "none" when no field could change a 200 (no If-*, no Range: RFC 9110 §13.2.2
+ * and §14.2 have nothing to evaluate), "not-modified" for a revalidation whose If-None-Match is
+ * exactly the current tag with no If-Match or If-Unmodified-Since before it (§13.2.2 step 3: a
+ * match → 304 for GET and HEAD, If-Modified-Since and Range then ignored), else "evaluate".
+ * Names are lowercased by the parser.
+ */
+function quickPrecondition(
+  fields: readonly string[],
+  etag: string | null,
+): "none" | "not-modified" | "evaluate" {
+  let ifNoneMatch: string | null = null;
+  let others = false;
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i] as string;
-    if (name === "range" || name.startsWith("if-")) return true;
+    if (name === "if-none-match") {
+      if (ifNoneMatch !== null) return "evaluate"; // several lines: let the parser combine them
+      ifNoneMatch = fields[i + 1] as string;
+    } else if (name === "if-match" || name === "if-unmodified-since") return "evaluate";
+    else if (name === "range" || name.startsWith("if-")) others = true;
   }
-  return false;
+  if (ifNoneMatch === null) return others ? "evaluate" : "none";
+  return ifNoneMatch === etag ? "not-modified" : "evaluate";
 }
 
 /** Chooses the representation (a precompressed sidecar or the file), then plans the answer. */
