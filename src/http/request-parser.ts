@@ -84,6 +84,16 @@ type ExtState =
   | "quoted-escape"
   | "after-quoted"; // ";" or BWS or CR
 
+function isComplete(limits: Partial<RequestParserLimits>): limits is RequestParserLimits {
+  return (
+    limits.maxRequestLineBytes !== undefined &&
+    limits.maxHeadBytes !== undefined &&
+    limits.maxHeaderFields !== undefined &&
+    limits.maxEmptyLinesBeforeRequest !== undefined &&
+    limits.maxBodyBytes !== undefined
+  );
+}
+
 /** Bytes kept for a partial head are released when the buffer grew past this. */
 const RETAINED_BUFFER_BYTES = 64 * 1024;
 
@@ -92,7 +102,7 @@ export class RequestParser {
 
   // Unconsumed input is buf[pos, end). buf is either the caller's last chunk (owned = false) or
   // our own accumulation buffer holding a partial head (owned = true).
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private end = 0;
   private owned = false;
@@ -117,7 +127,8 @@ export class RequestParser {
   private trailerBytes = 0;
 
   constructor(limits: Partial<RequestParserLimits> = {}) {
-    this.limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
+    // A connection makes one parser: share a complete limits object instead of copying it.
+    this.limits = isComplete(limits) ? limits : { ...DEFAULT_PARSER_LIMITS, ...limits };
   }
 
   /** True between messages: nothing of a next request has arrived and no body is outstanding. */

@@ -150,7 +150,7 @@ export class Connection {
   deadlineMs: number;
   private deadline: DeadlineKind = "header";
   private readonly parser: RequestParser;
-  private readonly remote: string;
+  private remoteText: string | null = null;
   private current: InFlight | null = null;
   private readingPaused = false;
   private peerEnded = false;
@@ -168,7 +168,6 @@ export class Connection {
     nowMs: number,
   ) {
     this.parser = new RequestParser(env.parserLimits);
-    this.remote = socket.remoteAddress ?? "-";
     // A connection that never sends a byte is closed when the header timeout expires.
     this.deadlineMs = nowMs + env.timeouts.headerTimeoutMs;
     // Responses are written whole; Nagle's algorithm would only delay the last segment.
@@ -179,6 +178,13 @@ export class Connection {
     socket.on("error", (error: NodeJS.ErrnoException) => this.onSocketError(error));
     socket.on("close", () => this.onSocketClose());
     env.trace?.(this.id, `accepted from ${peerName(socket)}`);
+  }
+
+  /** The peer's address for log lines, read when first needed: getpeername(2) is a system call
+   * that a --quiet server answering one request per connection would pay for nothing. */
+  private get remote(): string {
+    this.remoteText ??= this.socket.remoteAddress ?? "-";
+    return this.remoteText;
   }
 
   /** Idle means a graceful shutdown may close it at once: no request started or in flight. */
