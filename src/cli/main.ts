@@ -2,6 +2,7 @@
 import { createRequire } from "node:module";
 import { ListenError } from "../net/listen.js";
 import { ConfigError, isParseArgsError, StartupError, UsageError } from "./args.js";
+import { runBench } from "./bench.js";
 import { runChat } from "./chat.js";
 import { runConnect } from "./connect.js";
 import { runEcho } from "./echo.js";
@@ -16,6 +17,7 @@ Commands
   echo          TCP/UDP echo server, raw or framed (berth echo --help)
   chat          multi-client line chat room for nc/telnet (berth chat --help)
   connect       nc-like client: TCP, UDP, Unix sockets, framing (berth connect --help)
+  bench         HTTP load generator and Nagle/TCP_NODELAY lab (berth bench --help)
 
 Options
   -h, --help    this help
@@ -32,6 +34,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runChat(rest);
     case "connect":
       return runConnect(rest);
+    case "bench":
+      return runBench(rest);
     case "--version": {
       const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
       process.stdout.write(`berth ${pkg.version}\n`);
