@@ -3,6 +3,7 @@
  * built once, before the run (STYLE.md rule 11: precompute what never changes). Pure.
  */
 import { isIP } from "node:net";
+import { trimOws } from "../http/headers.js";
 import { FIELD_VALUE_CHAR, isTokenString } from "../http/tokens.js";
 
 export type BenchMethod = "GET" | "HEAD";
@@ -120,7 +121,7 @@ export function parseHeaderFlag(text: string): ParsedHeaderFlag {
       message: `-H expects "Name: value" with a field name of letters, digits and !#$%&'*+-.^_\`|~, got ${JSON.stringify(text)}`,
     };
   }
-  const value = text.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+  const value = trimOws(text.slice(colon + 1));
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     if (code > 0xff || FIELD_VALUE_CHAR[code] !== 1) {

@@ -12,6 +12,7 @@
  *   contradict ours (two Content-Lengths are a smuggling vector, RFC 9112 §6.3) or leave the
  *   client to choose between two values.
  */
+import { trimOws } from "./headers.js";
 import { FIELD_VALUE_CHAR, isTokenString } from "./tokens.js";
 
 export interface ExtraHeader {
@@ -113,10 +114,6 @@ export function overrideHeaders(
 ): ExtraHeader[] {
   const overridden = new Set(later.map(({ name }) => name.toLowerCase()));
   return [...earlier.filter(({ name }) => !overridden.has(name.toLowerCase())), ...later];
-}
-
-function trimOws(text: string): string {
-  return text.replace(/^[ \t]+|[ \t]+$/g, "");
 }
 
 function describeChar(code: number): string {

@@ -11,6 +11,7 @@
  * and only a complete head is turned into strings, once.
  */
 
+import { trimOws } from "./headers.js";
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_EMPTY_LINES_BEFORE_REQUEST,
@@ -806,15 +807,6 @@ function splitList(value: string): string[] {
     if (element.length > 0) out.push(element);
   }
   return out;
-}
-
-function trimOws(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && (text.charCodeAt(start) === SP || text.charCodeAt(start) === HTAB)) start++;
-  while (end > start && (text.charCodeAt(end - 1) === SP || text.charCodeAt(end - 1) === HTAB))
-    end--;
-  return start === 0 && end === text.length ? text : text.slice(start, end);
 }
 
 function isToken(text: string): boolean {
