@@ -93,9 +93,14 @@ export class CachedRepresentation {
 }
 
 /** Where the file lies below the root, for Cache-Control rules and its Content-Type. */
-interface FileIdentity {
+export interface FileIdentity {
   readonly relativePath: string;
   readonly fileName: string;
+}
+
+/** The file at these segments below the root ("docs/a.html", "a.html"). */
+export function fileIdentityOf(segments: readonly string[]): FileIdentity {
+  return { relativePath: segments.join("/"), fileName: segments[segments.length - 1] ?? "" };
 }
 
 export class CachedFile implements Weighed {
@@ -160,6 +165,11 @@ export class FileCache {
       this.entries.get(key);
     }
     return entry;
+  }
+
+  /** Whether the entry was checked against the disk within the validity window. */
+  isFresh(entry: CachedFile, nowMs: number): boolean {
+    return nowMs - entry.checkedAtMs < this.limits.validityMs;
   }
 
   /** Marks `key` as being refreshed, unless it already is (then false): one refresh at a time,
@@ -227,8 +237,7 @@ export class FileCache {
         return;
       }
       const directory = segments.slice(0, -1);
-      const fileName = segments[segments.length - 1] ?? "";
-      const file: FileIdentity = { relativePath: segments.join("/"), fileName };
+      const file = fileIdentityOf(segments);
       const sidecars: { content: Buffer; stats: Stats; coding: Coding }[] = [];
       const probe = (index: number): void => {
         const coding = codings[index];
@@ -246,7 +255,7 @@ export class FileCache {
           );
           return;
         }
-        openServable(root, [...directory, fileName + SIDECAR_EXTENSION[coding]], (sidecar) => {
+        openServable(root, [...directory, file.fileName + SIDECAR_EXTENSION[coding]], (sidecar) => {
           if (sidecar.kind !== "file") {
             probe(index + 1);
             return;
@@ -274,14 +283,6 @@ export class FileCache {
     if (file === null) this.entries.delete(key);
     else this.entries.set(key, file);
     for (const waiter of waiters) waiter(file);
-  }
-
-  get sizeBytes(): number {
-    return this.entries.sizeBytes;
-  }
-
-  get count(): number {
-    return this.entries.count;
   }
 }
 

@@ -62,13 +62,6 @@ export class PrebuiltResponse {
     return bytes;
   }
 
-  /** Bytes held: the prebuilt buffers (bounded: three variants of head plus inlined body). */
-  get heldBytes(): number {
-    let total = 0;
-    for (const bytes of this.responses) total += bytes === null ? 0 : bytes.length;
-    return total;
-  }
-
   private rebuild(nowMs: number, dateLine: string): void {
     const plan = this.plan(nowMs, dateLine);
     if (plan.kind !== "bytes" || plan.status !== this.status) {

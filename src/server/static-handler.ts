@@ -9,7 +9,7 @@ import { selectVariant } from "../files/select-variant.js";
 import { type EvaluateCors, evaluateCorsFor } from "../http/cors.js";
 import { fieldValue } from "../http/headers.js";
 import type { RequestHead } from "../http/request-types.js";
-import { type CachedFile, type FileCache, readWholeFile } from "./file-cache.js";
+import { type CachedFile, type FileCache, fileIdentityOf, readWholeFile } from "./file-cache.js";
 import {
   closeQuietly,
   type FileResponseOptions,
@@ -134,13 +134,13 @@ export function createStaticHandler(options: StaticHandlerOptions): RequestHandl
       const nowMs = context.nowMs;
       const cached = cache.peek(key, nowMs);
       if (cached !== undefined) {
-        const ageMs = nowMs - cached.checkedAtMs;
         // Due for a check against the disk: one refresh runs in the background while requests
         // keep getting the entry, for at most the grace beyond the validity window.
-        if (ageMs >= cache.limits.validityMs && cache.beginRefresh(key)) {
+        if (!cache.isFresh(cached, nowMs) && cache.beginRefresh(key)) {
           refreshCached(options, key, nowMs);
         }
-        if (ageMs < cache.limits.validityMs + REFRESH_GRACE_MS) {
+        // Fresh as of REFRESH_GRACE_MS ago: age < validity + grace.
+        if (cache.isFresh(cached, nowMs - REFRESH_GRACE_MS)) {
           done(planCachedResponse(options, cached, request, method, context, extra));
           return;
         }
@@ -452,8 +452,7 @@ function serveFile(
       method,
       nowMs: context.nowMs,
       dateLine: context.dateLine,
-      relativePath: segments.join("/"),
-      fileName: segments[segments.length - 1] ?? "",
+      ...fileIdentityOf(segments),
       requestHeaders: extra,
     };
     done(planFileResponse(input, choice, options));
@@ -549,7 +548,7 @@ function readNotFoundPage(
   const { cache, root } = options;
   if (cache !== null) {
     const cached = cache.peek(NOT_FOUND_PAGE_KEY, nowMs);
-    if (cached !== undefined && nowMs - cached.checkedAtMs < cache.limits.validityMs) {
+    if (cached !== undefined && cache.isFresh(cached, nowMs)) {
       done(cached.identity.representation.content);
       return;
     }
