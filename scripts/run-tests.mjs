@@ -20,4 +20,15 @@ if (files.length === 0) {
 const result = spawnSync(process.execPath, ["--test", "--test-concurrency=4", ...files], {
   stdio: "inherit",
 });
-process.exit(result.status ?? 1);
+if (result.status !== 0) process.exit(result.status ?? 1);
+
+// The server tests again over net.Socket (--socket-api net): the default run drove plain
+// connections through libuv's handles, and both socket layers must pass the same tests.
+const serverTests = files.filter((file) => file.includes(`${join("test", "server")}/`));
+if (serverTests.length === 0) process.exit(0);
+console.log(`\nrun-tests: ${serverTests.length} server test files again with --socket-api net`);
+const overNet = spawnSync(process.execPath, ["--test", "--test-concurrency=4", ...serverTests], {
+  stdio: "inherit",
+  env: { ...process.env, BERTH_TEST_SOCKET_API: "net" },
+});
+process.exit(overNet.status ?? 1);

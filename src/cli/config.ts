@@ -19,6 +19,7 @@ import { checkHeader, type ExtraHeader, findBadValueChar } from "../http/extra-h
 import { LOOPBACK_HOSTS } from "../net/listen.js";
 import { type ListenSpec, parseListenTarget } from "../net/listen-target.js";
 import type { AccessLogFormat } from "../server/access-log.js";
+import { SOCKET_APIS, type SocketApi } from "../server/static-server.js";
 
 /** What one source (the command line or berth.json) chose; an absent key was not chosen there. */
 export interface ServeChoices {
@@ -63,6 +64,7 @@ export interface ServeChoices {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly workers?: number | "auto";
+  readonly socketApi?: SocketApi;
 }
 
 export type OptionKey = keyof ServeChoices;
@@ -139,6 +141,7 @@ export const SERVE_OPTIONS: { readonly [K in OptionKey]-?: ServeOption } = {
   tlsCert: { type: STRING, flag: "tls-cert" },
   tlsKey: { type: STRING, flag: "tls-key" },
   workers: { type: { kind: "integer-or-auto", min: 1, max: 1024 }, flag: "workers" },
+  socketApi: { type: { kind: "enum", values: SOCKET_APIS }, flag: "socket-api" },
 };
 
 /** Keys of a rule object. */

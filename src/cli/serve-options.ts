@@ -24,7 +24,7 @@ import type { RequestParserLimits } from "../http/request-types.js";
 import type { ListenSpec } from "../net/listen-target.js";
 import type { AccessLogFormat } from "../server/access-log.js";
 import type { FileCacheLimits } from "../server/file-cache.js";
-import { DEFAULT_SPA_FILE } from "../server/static-server.js";
+import { DEFAULT_SPA_FILE, type SocketApi } from "../server/static-server.js";
 import { parseChoiceFlag, parseIntegerFlag, UsageError } from "./args.js";
 import {
   type OptionKey,
@@ -236,6 +236,7 @@ export interface ResolvedServe {
   readonly logFile: string | null;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly workers: number | "auto";
+  readonly socketApi: SocketApi;
 }
 
 /** Checks what only the merged choices can tell (pairs that go together), applies defaults. */
@@ -300,6 +301,7 @@ export function resolveServe(choices: ServeChoices): ResolvedServe {
     tls:
       tlsCert === undefined || tlsKey === undefined ? null : { certFile: tlsCert, keyFile: tlsKey },
     workers: choices.workers ?? 1,
+    socketApi: choices.socketApi ?? "auto",
   };
 }
 

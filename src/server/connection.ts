@@ -1,5 +1,4 @@
 import { close as closeFd, read as readFd } from "node:fs";
-import type { Socket } from "node:net";
 import { type ParseErrorCode, statusForParseError } from "../http/parse-error.js";
 import { RequestParser } from "../http/request-parser.js";
 import type { RequestHead, RequestParserLimits } from "../http/request-types.js";
@@ -32,6 +31,33 @@ import { type PlanCallback, planError, type RequestHandler } from "./static-hand
  * Timeouts are deadlines checked by the server's sweeper (checkDeadline), not per-socket timers.
  */
 export type ConnectionState = "reading" | "responding" | "closing" | "closed";
+
+/**
+ * The socket a Connection drives: the part of net.Socket it uses, so a net.Socket, a TLSSocket
+ * and a HandleStream (libuv's handle without the stream machinery, src/net/handle-stream.ts)
+ * all fit. Semantics are net.Socket's with allowHalfOpen: the peer's FIN is only reported.
+ */
+export interface ConnectionSocket {
+  on(event: "data", listener: (chunk: Buffer) => void): unknown;
+  on(event: "end" | "drain" | "close", listener: () => void): unknown;
+  on(event: "error", listener: (error: NodeJS.ErrnoException) => void): unknown;
+  once(event: "finish", listener: () => void): unknown;
+  write(data: Buffer): boolean;
+  cork(): void;
+  uncork(): void;
+  end(callback?: () => void): unknown;
+  destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  setNoDelay(on: boolean): unknown;
+  readonly destroyed: boolean;
+  readonly writableNeedDrain: boolean;
+  readonly writableFinished: boolean;
+  readonly writableLength: number;
+  readonly remoteAddress?: string | undefined;
+  readonly remoteFamily?: string | undefined;
+  readonly remotePort?: number | undefined;
+}
 
 /** Which deadline is armed. */
 type DeadlineKind = "none" | "header" | "body" | "idle" | "send" | "linger";
@@ -163,7 +189,7 @@ export class Connection {
   private readonly onPlanCallback: PlanCallback = (plan, note) => this.onPlan(plan, note);
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: ConnectionSocket,
     private readonly env: ConnectionEnvironment,
     nowMs: number,
   ) {
@@ -651,7 +677,7 @@ export class Connection {
   }
 }
 
-function peerName(socket: Socket): string {
+function peerName(socket: ConnectionSocket): string {
   if (socket.remoteAddress === undefined) return "a Unix socket peer";
   const host = socket.remoteFamily === "IPv6" ? `[${socket.remoteAddress}]` : socket.remoteAddress;
   return `${host}:${socket.remotePort}`;

@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server } from "node:net";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { DEFAULT_MAX_RANGES } from "../conditional/range.js";
 import { type Coding, DEFAULT_PRECOMPRESSED_CODINGS } from "../files/accept-encoding.js";
@@ -12,6 +12,7 @@ import { formatHttpDate, SecondCache } from "../http/http-date.js";
 import { DEFAULT_PARSER_LIMITS } from "../http/request-parser.js";
 import type { RequestParserLimits } from "../http/request-types.js";
 import { type BoundListeners, bindListeners } from "../net/bind-listeners.js";
+import { acceptHandlesDirectly, HandleStream, type StreamHandle } from "../net/handle-stream.js";
 import { type BoundAddress, ListenError, LOOPBACK_HOSTS } from "../net/listen.js";
 import type { ListenSpec } from "../net/listen-target.js";
 import { checkTlsCredentials } from "../net/tls-credentials.js";
@@ -19,6 +20,7 @@ import type { Tracer } from "../net/trace.js";
 import {
   Connection,
   type ConnectionEnvironment,
+  type ConnectionSocket,
   type ConnectionTimeouts,
   DEFAULT_MAX_PIPELINED_BYTES,
   type Logger,
@@ -57,9 +59,17 @@ export interface TlsCredentials {
  * so timeouts fire within this much of their nominal time. */
 export const DEADLINE_SWEEP_INTERVAL_MS = 250;
 
+/** How plain connections are driven; see StaticServerOptions.socketApi. */
+export type SocketApi = "auto" | "net";
+export const SOCKET_APIS: readonly SocketApi[] = ["auto", "net"];
+
 export interface StaticServerOptions {
   /** The directory to serve. */
   readonly root: string;
+  /** --socket-api: "auto" (default) drives plain TCP and Unix connections through libuv's
+   * stream handles directly where this Node exposes them (net/handle-stream.ts), else and with
+   * "net" through net.Socket. TLS always uses node:tls. */
+  readonly socketApi?: SocketApi;
   /** Where to listen (--listen); when given, hosts and port are not used. */
   readonly listen?: readonly ListenSpec[];
   /** Permission bits for Unix socket files, e.g. 0o660; default: the umask decides. */
@@ -144,6 +154,8 @@ export interface StaticServer {
   /** The subset of `addresses` that speaks TLS. */
   readonly tlsAddresses: readonly BoundAddress[];
   readonly connectionCount: number;
+  /** What drives plain connections after listen(): "libuv" (handles directly) or "net". */
+  readonly socketApiInUse: "libuv" | "net";
   /** The --max-connections in force. */
   readonly maxConnections: number;
 }
@@ -165,9 +177,15 @@ class StaticServerImpl implements StaticServer {
   private env: ConnectionEnvironment | null = null;
   private reportRateLimited: ((message: string, nowMs: number) => void) | null = null;
   readonly maxConnections: number;
+  /** Plain listeners whose connections bypass net.Socket (see socketApi). */
+  private handleListeners = 0;
 
   constructor(private readonly options: StaticServerOptions) {
     this.maxConnections = options.maxConnections ?? defaultMaxConnections();
+  }
+
+  get socketApiInUse(): "libuv" | "net" {
+    return this.handleListeners > 0 ? "libuv" : "net";
   }
 
   get connectionCount(): number {
@@ -283,6 +301,21 @@ class StaticServerImpl implements StaticServer {
         });
         this.bound.push(bound);
         this.addresses.push(...bound.addresses);
+        if (this.options.socketApi !== "net") {
+          for (const server of bound.servers) {
+            if (acceptHandlesDirectly(server, (handle) => this.acceptHandle(handle))) {
+              this.handleListeners++;
+            }
+          }
+        }
+        this.options.trace?.(
+          0,
+          this.handleListeners > 0
+            ? "plain connections use libuv's stream handles directly (--socket-api auto)"
+            : this.options.socketApi === "net"
+              ? "plain connections use net.Socket (--socket-api net)"
+              : "plain connections use net.Socket: this Node does not expose libuv's stream handles",
+        );
       }
       if (secure.length > 0) {
         const bound = await bindListeners(secure, {
@@ -328,7 +361,12 @@ class StaticServerImpl implements StaticServer {
     return server;
   }
 
-  private accept(socket: Socket): void {
+  /** A connection taken straight from libuv (socketApi "auto"). */
+  private acceptHandle(handle: StreamHandle): void {
+    this.accept(new HandleStream(handle));
+  }
+
+  private accept(socket: ConnectionSocket): void {
     const env = this.env;
     if (env === null || this.shuttingDown) {
       socket.destroy();
@@ -343,14 +381,15 @@ class StaticServerImpl implements StaticServer {
   }
 
   /** Past --max-connections: answer 503 at once and close; existing connections are unaffected. */
-  private rejectBusy(socket: Socket, nowMs: number): void {
+  private rejectBusy(socket: ConnectionSocket, nowMs: number): void {
     this.reportRateLimited?.(
       `max connections (${this.maxConnections}) reached: new connections answered 503`,
       nowMs,
     );
     socket.on("error", ignoreError);
     socket.resume(); // discard whatever it sends
-    socket.end(BUSY_RESPONSE);
+    socket.write(BUSY_RESPONSE);
+    socket.end();
     setTimeout(() => socket.destroy(), BUSY_LINGER_MS).unref();
   }
 

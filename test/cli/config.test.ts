@@ -73,6 +73,7 @@ const VALID: { readonly [K in OptionKey]-?: unknown } = {
   maxBodyBytes: 0,
   quiet: true,
   trace: false,
+  socketApi: "net",
   logFormat: "json",
   logFile: "logs/access.log",
   tlsCert: "cert.pem",

@@ -43,35 +43,48 @@ async function traceOf(args: readonly string[]): Promise<string[]> {
   return eventsOf(cli.stderr);
 }
 
-test("--trace shows accept, reads as they arrived, requests, writes and the close reason", async () => {
-  const events = await traceOf(["--trace"]);
-  const shown = JSON.stringify(events, null, 1);
-  // Reads are the chunks as TCP delivered them: the two writes may arrive as one or two reads
-  // (a busy loop reads them together), but they always add up to what was sent.
-  const reads = events.filter((event) => /^read \d+ B$/.test(event));
-  const readBytes = reads.reduce((sum, event) => sum + Number(event.split(" ")[1]), 0);
-  assert.ok(reads.length >= 1 && reads.length <= 2, `reads: ${shown}`);
-  assert.equal(readBytes, PIPELINED.length, `read bytes add up to what was sent: ${shown}`);
-  // The client closes once it has its answers: its FIN may show between our FIN and the close.
-  const peerFin = events.indexOf("peer FIN (half-close)");
-  if (peerFin !== -1) {
-    assert.ok(peerFin > events.indexOf("closing: Connection: close (FIN sent, lingering)"), shown);
-  }
-  // Everything else happens in this order; a small file's head and body leave in one write.
-  const shape = events
-    .filter((event) => !event.startsWith("read ") && event !== "peer FIN (half-close)")
-    .map((event) => event.replace(/\d+/g, "N").replace(/from \S+/, "from PEER"));
-  const want = [
-    "accepted from PEER",
-    "request GET /digits.txt HTTP/N.N (N B head)",
-    "write N B",
-    "request GET /digits.txt HTTP/N.N (N B head)",
-    "write N B",
-    "closing: Connection: close (FIN sent, lingering)",
-    "closed (Connection: close)",
-  ];
-  assert.deepEqual(shape, want, `trace = ${shown}`);
-});
+const SOCKET_LAYER_LINES = {
+  auto: "plain connections use libuv's stream handles directly (--socket-api auto)",
+  net: "plain connections use net.Socket (--socket-api net)",
+};
+
+for (const socketApi of ["auto", "net"] as const) {
+  test(`--trace --socket-api ${socketApi}: the socket layer, then accept, reads as they arrived, requests, writes and the close reason`, async () => {
+    const events = await traceOf(["--trace", "--socket-api", socketApi]);
+    const shown = JSON.stringify(events, null, 1);
+    // Node 20, 24 and 26 all expose the handles: auto must use them here, net must not.
+    assert.equal(events[0], SOCKET_LAYER_LINES[socketApi], shown);
+    // Reads are the chunks as TCP delivered them: the two writes may arrive as one or two reads
+    // (a busy loop reads them together), but they always add up to what was sent.
+    const reads = events.filter((event) => /^read \d+ B$/.test(event));
+    const readBytes = reads.reduce((sum, event) => sum + Number(event.split(" ")[1]), 0);
+    assert.ok(reads.length >= 1 && reads.length <= 2, `reads: ${shown}`);
+    assert.equal(readBytes, PIPELINED.length, `read bytes add up to what was sent: ${shown}`);
+    // The client closes once it has its answers: its FIN may show between our FIN and the close.
+    const peerFin = events.indexOf("peer FIN (half-close)");
+    if (peerFin !== -1) {
+      assert.ok(
+        peerFin > events.indexOf("closing: Connection: close (FIN sent, lingering)"),
+        shown,
+      );
+    }
+    // Everything else happens in this order; a small file's head and body leave in one write.
+    const shape = events
+      .slice(1)
+      .filter((event) => !event.startsWith("read ") && event !== "peer FIN (half-close)")
+      .map((event) => event.replace(/\d+/g, "N").replace(/from \S+/, "from PEER"));
+    const want = [
+      "accepted from PEER",
+      "request GET /digits.txt HTTP/N.N (N B head)",
+      "write N B",
+      "request GET /digits.txt HTTP/N.N (N B head)",
+      "write N B",
+      "closing: Connection: close (FIN sent, lingering)",
+      "closed (Connection: close)",
+    ];
+    assert.deepEqual(shape, want, `trace = ${shown}`);
+  });
+}
 
 test("without --trace no trace line is written", async () => {
   assert.deepEqual(await traceOf([]), []);

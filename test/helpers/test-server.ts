@@ -11,6 +11,7 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "../../src/server/connection.js";
 import {
   createStaticServer,
+  type SocketApi,
   type StaticServer,
   type StaticServerOptions,
 } from "../../src/server/static-server.js";
@@ -47,10 +48,21 @@ export interface RunningServer {
 /** Every option but where to listen and where to log, which the harness decides. */
 export type TestServerOptions = Omit<StaticServerOptions, "hosts" | "port" | "log">;
 
+/** BERTH_TEST_SOCKET_API=net runs the server tests over net.Socket (scripts/run-tests.mjs does,
+ * after the default run over libuv's handles), so both socket layers pass the same tests. */
+const SOCKET_API_UNDER_TEST: SocketApi =
+  process.env.BERTH_TEST_SOCKET_API === "net" ? "net" : "auto";
+
 /** Starts a server on 127.0.0.1 and a free port, logging into a CapturingLogger. */
 export async function startServer(options: TestServerOptions): Promise<RunningServer> {
   const log = createCapturingLogger();
-  const server = createStaticServer({ ...options, hosts: ["127.0.0.1"], port: 0, log });
+  const server = createStaticServer({
+    socketApi: SOCKET_API_UNDER_TEST,
+    ...options,
+    hosts: ["127.0.0.1"],
+    port: 0,
+    log,
+  });
   const [address] = await server.listen();
   if (address?.kind !== "tcp") {
     await server.close();
