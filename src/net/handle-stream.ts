@@ -1,4 +1,5 @@
 import type { Server } from "node:net";
+import { getDefaultHighWaterMark } from "node:stream";
 import { getSystemErrorName } from "node:util";
 
 /**
@@ -26,6 +27,9 @@ import { getSystemErrorName } from "node:util";
  * backpressure and a later "drain", cork()/uncork() batch writes into one writev, end() sends
  * FIN after every queued byte, errors are reported once and followed by "close", and every
  * event is emitted from the event loop, never from inside the call that caused it.
+ * Deliberately not copied: net.Socket closes itself once both sides have ended, HandleStream
+ * waits for destroy() (Connection always calls it); a write after end() returns false quietly
+ * instead of raising an error event (Connection never writes after end()).
  */
 export interface StreamHandle {
   onread: ((arrayBuffer: ArrayBuffer) => void) | null;
@@ -79,8 +83,9 @@ interface StreamBindings {
 const UV_EOF = -4095;
 
 /** Queued bytes past which write() asks the caller to wait for "drain": net.Socket's default
- * highWaterMark, so both socket layers push back at the same point. */
-export const WRITE_HIGH_WATER_BYTES = 16 * 1024;
+ * highWaterMark, so both socket layers push back at the same point. Read from Node, not
+ * written down: it is 16 KiB on Node 20 and 64 KiB from Node 22 on. */
+export const WRITE_HIGH_WATER_BYTES = getDefaultHighWaterMark(false);
 
 let bindings: StreamBindings | null | undefined;
 
