@@ -175,6 +175,29 @@ export class RequestParser {
     this.end = needed;
   }
 
+  /**
+   * Copies unconsumed bytes out of the chunks given to push(), so the caller may reuse them:
+   * berth's libuv socket layer reads every connection into one shared buffer, valid only until
+   * the read callback returns. Costs nothing when everything was consumed (the common case).
+   */
+  ownInput(): void {
+    if (this.owned) return;
+    const pending = this.end - this.pos;
+    if (pending <= 0) {
+      this.buf = EMPTY;
+      this.pos = 0;
+      this.end = 0;
+      return;
+    }
+    const copy = Buffer.allocUnsafe(Math.max(pending, 1024));
+    this.buf.copy(copy, 0, this.pos, this.end);
+    // Scan offsets are relative to pos, so they stay valid with pos back at 0.
+    this.buf = copy;
+    this.pos = 0;
+    this.end = pending;
+    this.owned = true;
+  }
+
   next(): ParseResult {
     for (;;) {
       if (this.failure !== null) return this.failure;

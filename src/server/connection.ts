@@ -276,6 +276,9 @@ export class Connection {
     } else if (this.parser.bufferedBytes > this.env.maxPipelinedBytes) {
       this.pauseReading();
     }
+    // The chunk may be a shared read buffer (HandleStream), reused once this returns: what the
+    // parser still needs of it (a partial head, pipelined requests) is copied now.
+    this.parser.ownInput();
   }
 
   private onPeerEnd(): void {

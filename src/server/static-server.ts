@@ -135,6 +135,10 @@ export interface StaticServerOptions {
   readonly rules?: readonly PathRule[];
 }
 
+/** The shared read buffer's size: what Node allocates for each read of a net.Socket, so one
+ * read takes as much as it would there. */
+export const SHARED_READ_BUFFER_BYTES = 64 * 1024;
+
 /** Sent to a connection beyond --max-connections: a valid answer the client can act on
  * (RFC 9110 §15.6.4: 503 with Retry-After), without reading its request. */
 const BUSY_RESPONSE = Buffer.from(
@@ -179,6 +183,9 @@ class StaticServerImpl implements StaticServer {
   readonly maxConnections: number;
   /** Plain listeners whose connections bypass net.Socket (see socketApi). */
   private handleListeners = 0;
+  /** Every HandleStream connection reads into this one buffer: a read is parsed before the next
+   * read happens, and the parser copies what it keeps (RequestParser.ownInput). */
+  private readonly sharedReadBuffer = Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES);
 
   constructor(private readonly options: StaticServerOptions) {
     this.maxConnections = options.maxConnections ?? defaultMaxConnections();
@@ -363,7 +370,7 @@ class StaticServerImpl implements StaticServer {
 
   /** A connection taken straight from libuv (socketApi "auto"). */
   private acceptHandle(handle: StreamHandle): void {
-    this.accept(new HandleStream(handle));
+    this.accept(new HandleStream(handle, this.sharedReadBuffer));
   }
 
   private accept(socket: ConnectionSocket): void {

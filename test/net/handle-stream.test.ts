@@ -42,9 +42,11 @@ interface SocketLayer {
   listen(target: Target, onSocket: (socket: ConnectionSocket) => void): Promise<Server>;
 }
 
-const LAYERS: readonly SocketLayer[] = [
-  {
-    name: "HandleStream",
+/** HandleStream, reading into a buffer of each read's own or into one shared by every stream
+ * (as berth serve does): then a "data" chunk is valid only inside the listener, which copies it. */
+function handleStreamLayer(name: string, readInto: Buffer | null): SocketLayer {
+  return {
+    name,
     async listen(target, onSocket) {
       const server = createServer({ allowHalfOpen: true }, (socket) => {
         // acceptHandlesDirectly took the accepts over: net must never make a socket here.
@@ -53,7 +55,13 @@ const LAYERS: readonly SocketLayer[] = [
       });
       await listenOn(server, target);
       const tookOver = acceptHandlesDirectly(server, (handle) => {
-        const socket: ConnectionSocket = new HandleStream(handle);
+        const stream = new HandleStream(handle, readInto);
+        if (stream.chunksAreTransient !== (readInto !== null)) {
+          assert.fail(
+            `chunksAreTransient = ${stream.chunksAreTransient} with readInto ${readInto}`,
+          );
+        }
+        const socket: ConnectionSocket = stream;
         onSocket(socket);
       });
       if (!tookOver) {
@@ -64,7 +72,12 @@ const LAYERS: readonly SocketLayer[] = [
       }
       return server;
     },
-  },
+  };
+}
+
+const LAYERS: readonly SocketLayer[] = [
+  handleStreamLayer("HandleStream", null),
+  handleStreamLayer("HandleStream, shared read buffer", Buffer.alloc(64 * 1024)),
   {
     name: "net.Socket",
     async listen(target, onSocket) {
@@ -129,7 +142,9 @@ class ServerEnd {
   constructor(readonly socket: ConnectionSocket) {
     socket.on("data", (chunk) => {
       if (!Buffer.isBuffer(chunk)) this.problems.push(`"data" gave a ${typeof chunk}`);
-      this.chunks.push(chunk);
+      // A shared read buffer's chunk is reused by the next read: keep a copy.
+      const transient = socket instanceof HandleStream && socket.chunksAreTransient;
+      this.chunks.push(transient ? Buffer.from(chunk) : chunk);
       this.receivedBytes += chunk.length;
       this.record("data");
     });
