@@ -225,8 +225,8 @@ export class RequestParser {
     const { buf, limits } = this;
     for (;;) {
       const lineStart = this.lineStart;
-      const lf = buf.indexOf(LF, this.pos + this.scanFrom);
-      if (lf === -1 || lf >= this.end) return this.needMoreHead(lineStart);
+      const lf = indexOfLf(buf, this.pos + this.scanFrom, this.end);
+      if (lf === -1) return this.needMoreHead(lineStart);
       const lfOffset = lf - this.pos;
       const endsInCrLf = lfOffset > lineStart && buf[lf - 1] === CR;
       const contentEnd = endsInCrLf ? lfOffset - 1 : lfOffset;
@@ -410,10 +410,14 @@ export class RequestParser {
     const target = buf.toString("latin1", firstSpace + 1, secondSpace);
     const parsedTarget = parseTarget(method, target);
     if (typeof parsedTarget === "string") return parsedTarget;
+    // Named one by one, not spread: a spread copies properties generically on every request.
     return {
       method,
       target,
-      ...parsedTarget,
+      form: parsedTarget.form,
+      path: parsedTarget.path,
+      query: parsedTarget.query,
+      authority: parsedTarget.authority,
       httpMinor: version,
       // parseVersion checked the shape: "HTTP/1.1" and "HTTP/1.0" differ only in the minor digit.
       versionText:
@@ -972,6 +976,19 @@ function knownFieldName(buf: Buffer, start: number, end: number): string | null 
     if (i === name.length) return name;
   }
   return null;
+}
+
+/**
+ * Where the next LF is in buf[from, end), or -1. A loop here, not Buffer#indexOf: head lines are
+ * tens of bytes, and a call into C++ per line costs about as much as scanning them (with the
+ * request-line's spread gone, a 3-line head parsed ~5–10% faster, best of 15 rounds, A/B in one
+ * process). Each byte is scanned once per head (scanFrom keeps the place across chunks).
+ */
+function indexOfLf(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    if (buf[i] === LF) return i;
+  }
+  return -1;
 }
 
 function lowerCaseFieldName(buf: Buffer, start: number, end: number): string {
