@@ -57,6 +57,8 @@ export interface ConnectionSocket {
   readonly remoteAddress?: string | undefined;
   readonly remoteFamily?: string | undefined;
   readonly remotePort?: number | undefined;
+  /** TLS sockets: closing one at once would skip its close_notify, so they always end(). */
+  readonly encrypted?: boolean;
 }
 
 /** Which deadline is armed. */
@@ -576,9 +578,10 @@ export class Connection {
     this.logAccess(current);
     this.current = null;
     if (!current.keepAlive) {
-      this.closeGracefully(
-        this.closeReason ?? (this.env.isShuttingDown() ? "shutdown" : "Connection: close"),
-      );
+      const reason =
+        this.closeReason ?? (this.env.isShuttingDown() ? "shutdown" : "Connection: close");
+      if (this.mayCloseAtOnce(current)) this.closeAtOnce(reason);
+      else this.closeGracefully(reason);
       return;
     }
     this.state = "reading";
@@ -611,6 +614,38 @@ export class Connection {
     } else {
       this.socket.end();
     }
+  }
+
+  /**
+   * The client asked to close (Connection: close, or HTTP/1.0 without keep-alive), so it sends
+   * nothing more; nothing of it is unread; and the kernel holds every byte of the response. Then
+   * close(2) sends the response and our FIN with no lingering: a lingering close exists for a
+   * client still sending (RFC 9112 §9.6: data arriving at a closed socket draws a reset, which can
+   * destroy the response before the client reads it), and this one said it is done, as nginx
+   * also reasons. It saves a shutdown, a read of the client's FIN and an event-loop turn per
+   * connection. TLS sockets always end() (close_notify).
+   */
+  private mayCloseAtOnce(current: InFlight): boolean {
+    const request = current.request;
+    return (
+      request !== null &&
+      !request.keepAlive &&
+      this.closeReason === null &&
+      this.parser.isIdle &&
+      this.socket.writableLength === 0 &&
+      this.socket.encrypted !== true
+    );
+  }
+
+  private closeAtOnce(reason: CloseReason): void {
+    this.closeReason = reason;
+    this.env.trace?.(
+      this.id,
+      `closing: ${reason} (all sent; the client asked to close: closed at once)`,
+    );
+    this.state = "closing";
+    this.setDeadline("none", 0);
+    this.socket.destroy();
   }
 
   /** Ends the connection at once (no FIN handshake), naming why. */
