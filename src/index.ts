@@ -23,6 +23,7 @@ export type { AccessLogFormat, AccessRecord } from "./server/access-log.js";
 export type { Logger } from "./server/connection.js";
 export { createStreamLogger } from "./server/log.js";
 export type {
+  SocketApi,
   StaticServer,
   StaticServerOptions,
   TlsCredentials,

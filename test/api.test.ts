@@ -66,6 +66,8 @@ test("createStaticServer with every documented option serves, logs, traces and c
       addresses.map((address) => address.kind),
       ["tcp", "unix"],
     );
+    // Node 20, 24 and 26 all expose libuv's stream handles: the default must use them.
+    assert.equal(server.socketApiInUse, "libuv");
     const [bound] = addresses;
     assert.ok(bound?.kind === "tcp");
     const request = "GET /assets/app.js HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
@@ -86,4 +88,34 @@ test("createStaticServer with every documented option serves, logs, traces and c
     accessText,
   );
   assert.match(traceText, /#\d+ request GET \/assets\/app\.js HTTP\/1\.1/);
+});
+
+test('socketApi: "net" serves TCP and Unix connections through net.Socket, and says so', async () => {
+  const root = await makeTempDir("berth-api-net-");
+  await writeTree(root, { "a.txt": "over net.Socket\n" });
+  const socketPath = join(root, "berth.sock");
+  const server = createStaticServer({
+    root,
+    listen: [
+      { kind: "tcp", hosts: ["127.0.0.1"], port: 0 },
+      { kind: "unix", path: socketPath },
+    ],
+    socketApi: "net",
+    log: createStreamLogger(null, null),
+  });
+  try {
+    const [bound] = await server.listen();
+    assert.ok(bound?.kind === "tcp");
+    assert.equal(server.socketApiInUse, "net");
+    for (const target of [bound.port, socketPath]) {
+      const text = (
+        await exchange(target, "GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+      ).raw.toString("latin1");
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.ok(text.endsWith("over net.Socket\n"), text);
+    }
+  } finally {
+    await server.close();
+    await removeTempDir(root);
+  }
 });
