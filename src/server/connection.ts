@@ -307,6 +307,7 @@ export class Connection {
         // more of its input is read, until the socket drains (onDrain resumes the loop). Checked
         // per request because pipelined answers made here can be synchronous.
         if (this.socket.writableNeedDrain) {
+          this.armSendDeadline();
           this.pauseReading();
           break;
         }
@@ -329,8 +330,22 @@ export class Connection {
       }
     } finally {
       this.processing = false;
-      if (corked) this.socket.uncork();
+      if (corked) {
+        this.socket.uncork();
+        if (this.socket.writableNeedDrain) this.armSendDeadline();
+      }
     }
+  }
+
+  /**
+   * The client is not taking its answers: it has the send timeout to catch up ("drain" disarms
+   * it). Armed wherever output is found backed up, not only when write() says so: a corked batch
+   * meets the full socket at uncork, after each write() returned true (HandleStream always;
+   * net.Socket below its high-water mark).
+   */
+  private armSendDeadline(): void {
+    if (this.deadline === "send" || this.state === "closing" || this.state === "closed") return;
+    this.setDeadline("send", this.env.timeouts.sendTimeoutMs);
   }
 
   private awaitMoreInput(): void {
@@ -564,7 +579,7 @@ export class Connection {
   private write(data: Buffer): boolean {
     if (this.socket.destroyed) return false;
     const flushed = this.socket.write(data);
-    if (!flushed) this.setDeadline("send", this.env.timeouts.sendTimeoutMs);
+    if (!flushed) this.armSendDeadline();
     this.env.trace?.(
       this.id,
       `write ${data.length} B${flushed ? "" : `, socket buffer full (${this.socket.writableLength} B queued): waiting for drain`}`,
