@@ -26,6 +26,8 @@ import { type PlanCallback, planError, type RequestHandler } from "./static-hand
  *             are pipelined requests: buffered in the parser, read in order afterwards.
  * closing:    our side is finished (FIN sent); input is read and discarded for a short while so
  *             the peer receives our last response instead of a reset (a "lingering close").
+ *             When the client itself asked to close and nothing of it is unread, the socket is
+ *             closed at once instead, and "closing" lasts until its close event (mayCloseAtOnce).
  * closed:     the socket is gone; every resource is released.
  *
  * Timeouts are deadlines checked by the server's sweeper (checkDeadline), not per-socket timers.
