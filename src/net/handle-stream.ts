@@ -214,6 +214,8 @@ export class HandleStream {
     return this.readInto !== null;
   }
 
+  /** One listener per event, unlike an EventEmitter: a second on() replaces the first (its one
+   * user, Connection, registers each event once; a plain field call is cheaper than emit()). */
   on(event: "data", listener: (chunk: Buffer) => void): this;
   on(event: "end" | "drain" | "close", listener: () => void): this;
   on(event: "error", listener: (error: NodeJS.ErrnoException) => void): this;
