@@ -417,7 +417,8 @@ class HttpLoad {
     socket.once("close", () => clearTimeout(timer));
   }
 
-  /** The connection closed with no request lost: open another when there is work. */
+  /** Lets go of the lane's connection (closed with no request lost, or failed and accounted by
+   * failConnection) and opens another when there is work. */
   private dropConnection(lane: Lane): void {
     const socket = lane.socket;
     lane.socket = null;
@@ -436,12 +437,7 @@ class HttpLoad {
     lane.head = (lane.head + failed) % this.options.pipeline;
     lane.held -= failed;
     lane.rotationAt = (lane.rotationAt + failed) % this.options.rotation.size;
-    const socket = lane.socket;
-    lane.socket = null;
-    lane.state = "idle";
-    lane.sent = 0;
-    socket?.destroy();
-    this.pump(lane);
+    this.dropConnection(lane);
   }
 
   // ---------------------------------------------------------------------------------------------

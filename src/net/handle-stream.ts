@@ -360,10 +360,7 @@ export class HandleStream {
       request.stream = null;
       this.spareRequest = request;
     }
-    if (this.writesInFlight === 0 && this.corkedBytes === 0 && this.writableNeedDrain) {
-      this.writableNeedDrain = false;
-      this.onDrain?.();
-    }
+    this.drainIfDue();
   }
 
   /** @internal libuv sent our FIN (or failed to). */
@@ -390,12 +387,16 @@ export class HandleStream {
     if (flushed && needDrain && !this.destroyed) {
       // Everything went out at once: the drain the caller waits for is due now, but from the
       // loop, as net.Socket does, never inside the caller's uncork().
-      process.nextTick(() => this.drainIfStillDue());
+      process.nextTick(() => this.drainIfDue());
     }
   }
 
-  private drainIfStillDue(): void {
-    if (this.destroyed || !this.writableNeedDrain || this.writableLength > 0) return;
+  /** "drain", once a write() said to wait and nothing is queued any more (no write in flight,
+   * nothing corked). The one place both completions (libuv's, and a flush that went out at
+   * once) decide it. */
+  private drainIfDue(): void {
+    if (this.destroyed || !this.writableNeedDrain) return;
+    if (this.writesInFlight > 0 || this.corkedBytes > 0) return;
     this.writableNeedDrain = false;
     this.onDrain?.();
   }
